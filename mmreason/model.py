@@ -1,0 +1,133 @@
+"""Load the policy (model + processor) from a local directory or a hub id, the same way for both.
+
+The embedded tiny model and a real Qwen2.5-VL checkpoint go through the same code; nothing here branches on a
+model family name. A processor without an image processor is refused loudly (transformers silently returns a
+bare tokenizer when torchvision is missing).
+"""
+
+from __future__ import annotations
+
+import os
+import re
+from dataclasses import dataclass
+from pathlib import Path
+
+import torch
+
+from .errors import ModelError
+
+DTYPES = {"float32": torch.float32, "bfloat16": torch.bfloat16, "float16": torch.float16}
+
+# Tokens a policy must never sample: they would desynchronise image placeholders from image features.
+VISION_TOKENS = ("<|image_pad|>", "<|video_pad|>", "<|vision_start|>", "<|vision_end|>")
+
+
+@dataclass
+class Policy:
+    model: torch.nn.Module
+    processor: object
+
+    @property
+    def tokenizer(self):
+        return self.processor.tokenizer
+
+    def banned_token_ids(self) -> list[int]:
+        """Ids of vision placeholder tokens (never sampled, stripped from completions)."""
+        tok = self.tokenizer
+        ids = []
+        for t in VISION_TOKENS:
+            i = tok.convert_tokens_to_ids(t)
+            if isinstance(i, int) and i != tok.unk_token_id and i is not None:
+                ids.append(i)
+        return ids
+
+    def stop_token_ids(self) -> list[int]:
+        tok = self.tokenizer
+        ids = {tok.eos_token_id}
+        for t in ("<|im_end|>", "<|endoftext|>"):
+            i = tok.convert_tokens_to_ids(t)
+            if isinstance(i, int) and i != tok.unk_token_id:
+                ids.add(i)
+        return sorted(i for i in ids if i is not None)
+
+
+def is_hub_id(path: str) -> bool:
+    """'org/name' that is not an existing path; anything else (./x, /x, a/b/c, x) is a local directory."""
+    if Path(path).expanduser().exists() or path.startswith((".", "/", "~")):
+        return False
+    return re.fullmatch(r"[\w.-]+/[\w.-]+", path) is not None
+
+
+def check_model_dir(path: str) -> None:
+    """A local dir must hold a config, weights and a processor; otherwise one clear line says what is missing."""
+    p = Path(path).expanduser()
+    if not p.exists():
+        raise ModelError(f"model directory not found: {path}")
+    if not p.is_dir():
+        raise ModelError(f"model path is not a directory: {path}")
+    if not (p / "config.json").is_file():
+        raise ModelError(f"{path}: no config.json (not a Hugging Face model directory)")
+    if not any(p.glob("*.safetensors")) and not any(p.glob("*.bin")):
+        raise ModelError(f"{path}: no weights (*.safetensors or *.bin)")
+
+
+def load_processor(path: str, min_pixels: int | None = None, max_pixels: int | None = None):
+    from transformers import AutoProcessor
+
+    try:
+        processor = AutoProcessor.from_pretrained(path)
+    except Exception as e:
+        raise ModelError(f"{path}: cannot load the processor ({type(e).__name__}: {str(e).splitlines()[0]})") from None
+    if getattr(processor, "image_processor", None) is None:
+        raise ModelError(f"{path}: the processor has no image processor (got {type(processor).__name__}); "
+                         "is torchvision installed and importable?")
+    ip = processor.image_processor
+    if min_pixels or max_pixels:
+        size = dict(ip.size) if not hasattr(ip.size, "items") else {k: v for k, v in ip.size.items() if v is not None}
+        if min_pixels:
+            size["shortest_edge"] = int(min_pixels)
+        if max_pixels:
+            size["longest_edge"] = int(max_pixels)
+        ip.size = size
+        if hasattr(ip, "min_pixels"):
+            ip.min_pixels, ip.max_pixels = size.get("shortest_edge"), size.get("longest_edge")
+    processor.tokenizer.padding_side = "left"  # not persisted by save_pretrained
+    return processor
+
+
+def load_policy(path: str, dtype: str = "float32", device: str | torch.device = "cpu",
+                attn_implementation: str = "sdpa", min_pixels: int | None = None,
+                max_pixels: int | None = None) -> Policy:
+    """Model + processor from a local directory or a hub id (hub ids need network or a local HF cache)."""
+    from transformers import AutoModelForImageTextToText
+
+    if not is_hub_id(path):
+        check_model_dir(path)
+    processor = load_processor(path, min_pixels, max_pixels)
+    try:
+        model = AutoModelForImageTextToText.from_pretrained(path, dtype=DTYPES[dtype],
+                                                            attn_implementation=attn_implementation)
+    except Exception as e:
+        raise ModelError(f"{path}: cannot load the model ({type(e).__name__}: {str(e).splitlines()[0]})") from None
+    model.to(device)
+    return Policy(model=model, processor=processor)
+
+
+def resolve_device(name: str) -> torch.device:
+    if name == "auto":
+        return torch.device("cuda" if torch.cuda.is_available() else "cpu")
+    if name == "cuda" and not torch.cuda.is_available():
+        raise ModelError("run.device=cuda but no CUDA device is available")
+    return torch.device(name)
+
+
+def resolve_model_path(path: str, run_dir: str | os.PathLike, tiny_size: str = "tiny", tiny_seed: int = 0) -> str:
+    """`path` as given, or (when empty) the embedded tiny model built once into RUN_DIR/init_model."""
+    if path:
+        return path
+    from .tiny_model import init_model
+
+    target = Path(run_dir) / "init_model"
+    if not (target / "config.json").is_file():
+        init_model(target, size=tiny_size, seed=tiny_seed, overwrite=True)
+    return str(target)

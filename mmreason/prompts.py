@@ -1,0 +1,143 @@
+"""Sample → chat messages (system prompt, R1 reasoning format) → processor inputs, with image-token accounting.
+
+Prompts are never truncated: one that is longer than the limit is refused. The number of image placeholder
+tokens is checked against the image grid before any forward.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+import torch
+
+from .errors import PromptError
+from .types import Sample
+
+
+@dataclass(frozen=True)
+class PromptFormat:
+    """How a question is asked and how the answer must be written."""
+    template: str = "r1"            # r1 | plain
+    think_tag: str = "think"
+    answer_tag: str = "answer"
+    system_prompt: str | None = None
+    instruction: str | None = None  # None = the template's default
+
+    @property
+    def default_instruction(self) -> str:
+        t, a = self.think_tag, self.answer_tag
+        if self.template == "r1":
+            return f"Think step by step inside <{t}> </{t}> tags, then give the final answer inside <{a}> </{a}> tags."
+        return f"Give only the final answer inside <{a}> </{a}> tags."
+
+    def messages(self, sample: Sample) -> list[dict]:
+        """Chat messages in the Hugging Face form; the instruction is appended to the last user turn."""
+        msgs = sample.chat()
+        instruction = self.default_instruction if self.instruction is None else self.instruction
+        if instruction:
+            last_user = max((i for i, m in enumerate(msgs) if m["role"] == "user"), default=None)
+            if last_user is None:
+                raise PromptError(f"sample '{sample.id}' has no user turn")
+            msgs[last_user]["content"].append({"type": "text", "text": ("\n" if msgs[last_user]["content"] else "")
+                                               + instruction})
+        if self.system_prompt and not any(m["role"] == "system" for m in msgs):
+            msgs.insert(0, {"role": "system", "content": [{"type": "text", "text": self.system_prompt}]})
+        return msgs
+
+    def target(self, answer: str, reasoning: str | None = None) -> str:
+        """The completion text a perfect policy writes (SFT target): reasoning and answer in their tags."""
+        a = f"<{self.answer_tag}>{answer}</{self.answer_tag}>"
+        if self.template == "r1":
+            return f"<{self.think_tag}>{reasoning or ''}</{self.think_tag}>{a}"
+        return a
+
+
+@dataclass
+class EncodedPrompt:
+    """One prompt ready for the model. Tensors keep their processor layout (patches of all images stacked)."""
+    sample_id: str
+    text: str                              # chat-rendered prompt, image pads NOT expanded (what vLLM takes)
+    input_ids: list[int]                   # processor-expanded ids (one pad per image token)
+    mm_token_type_ids: list[int] | None    # 1 on image tokens (transformers 5 needs it for rope positions)
+    pixel_values: torch.Tensor | None = None   # (n_patches, C·T·P·P)
+    image_grid_thw: torch.Tensor | None = None  # (n_images, 3)
+    images: list = field(default_factory=list)  # PIL images (for engines that take raw images)
+
+    @property
+    def num_image_tokens(self) -> int:
+        return int(self.mm_token_type_ids and sum(1 for t in self.mm_token_type_ids if t == 1) or 0)
+
+
+def expected_image_tokens(image_grid_thw: torch.Tensor | None, merge_size: int) -> int:
+    if image_grid_thw is None or len(image_grid_thw) == 0:
+        return 0
+    return int((image_grid_thw.prod(dim=-1) // (merge_size ** 2)).sum())
+
+
+def check_image_tokens(input_ids, image_grid_thw: torch.Tensor | None, image_token_id: int, merge_size: int,
+                       where: str = "prompt") -> None:
+    """Refuse a batch whose image placeholder tokens do not match the image features it carries."""
+    ids = torch.as_tensor(input_ids)
+    have = int((ids == image_token_id).sum())
+    want = expected_image_tokens(image_grid_thw, merge_size)
+    if have != want:
+        raise PromptError(f"{where}: {have} image placeholder tokens but the images give {want} features "
+                          "(a truncated prompt, a generated <|image_pad|>, or images out of order)")
+
+
+class PromptEncoder:
+    """Renders and encodes samples with the policy's processor; refuses over-long prompts."""
+
+    def __init__(self, processor, fmt: PromptFormat, max_prompt_length: int):
+        self.processor = processor
+        self.fmt = fmt
+        self.max_prompt_length = max_prompt_length
+        self.image_token_id = processor.tokenizer.convert_tokens_to_ids(getattr(processor, "image_token", "<|image_pad|>"))
+        self.merge_size = int(getattr(processor.image_processor, "merge_size", 2))
+
+    def render(self, sample: Sample) -> str:
+        return self.processor.apply_chat_template(self.fmt.messages(sample), add_generation_prompt=True,
+                                                  tokenize=False)
+
+    def encode(self, sample: Sample) -> EncodedPrompt:
+        text = self.render(sample)
+        images = sample.load_images()
+        out = self.processor(text=[text], images=images or None, return_tensors="pt")
+        ids = out["input_ids"][0].tolist()
+        grid = out.get("image_grid_thw")
+        check_image_tokens(ids, grid, self.image_token_id, self.merge_size, where=f"sample '{sample.id}'")
+        if len(ids) > self.max_prompt_length:
+            n_img = expected_image_tokens(grid, self.merge_size)
+            raise PromptError(f"sample '{sample.id}': prompt has {len(ids)} tokens ({n_img} of them image tokens) > "
+                              f"prompt.max_prompt_length={self.max_prompt_length}; prompts are never truncated — "
+                              "raise the limit or lower model.max_pixels")
+        mm = out.get("mm_token_type_ids")
+        return EncodedPrompt(sample_id=sample.id, text=text, input_ids=ids,
+                             mm_token_type_ids=mm[0].tolist() if mm is not None else None,
+                             pixel_values=out.get("pixel_values"), image_grid_thw=grid, images=images)
+
+    def encode_completion(self, text: str) -> list[int]:
+        """Token ids of an assistant answer followed by the end-of-turn token (SFT targets)."""
+        tok = self.processor.tokenizer
+        return tok(text, add_special_tokens=False)["input_ids"] + [tok.convert_tokens_to_ids("<|im_end|>")]
+
+
+def collate_prompts(prompts: list[EncodedPrompt], pad_id: int) -> dict[str, torch.Tensor]:
+    """Left-pad prompts into one batch; image patches are concatenated in batch order."""
+    T = max(len(p.input_ids) for p in prompts)
+    B = len(prompts)
+    input_ids = torch.full((B, T), pad_id, dtype=torch.long)
+    attention_mask = torch.zeros((B, T), dtype=torch.long)
+    mm = torch.zeros((B, T), dtype=torch.long)
+    for i, p in enumerate(prompts):
+        n = len(p.input_ids)
+        input_ids[i, T - n:] = torch.tensor(p.input_ids)
+        attention_mask[i, T - n:] = 1
+        if p.mm_token_type_ids is not None:
+            mm[i, T - n:] = torch.tensor(p.mm_token_type_ids)
+    batch = {"input_ids": input_ids, "attention_mask": attention_mask, "mm_token_type_ids": mm}
+    pix = [p.pixel_values for p in prompts if p.pixel_values is not None]
+    if pix:
+        batch["pixel_values"] = torch.cat(pix)
+        batch["image_grid_thw"] = torch.cat([p.image_grid_thw for p in prompts if p.image_grid_thw is not None])
+    return batch

@@ -1,0 +1,135 @@
+"""The shared vocabulary: Sample (what adapters emit), Completion (what engines return), Score (what verifiers return)."""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass, field
+from typing import Any, Literal, Union
+
+from PIL import Image
+
+from .errors import DataError
+
+Role = Literal["system", "user", "assistant"]
+FinishReason = Literal["stop", "length"]
+
+
+@dataclass(frozen=True)
+class TextPart:
+    text: str
+    type: Literal["text"] = "text"
+
+
+@dataclass(frozen=True)
+class ImagePart:
+    """Placeholder for the next image of `Sample.images` (images are consumed in order)."""
+    type: Literal["image"] = "image"
+
+
+Part = Union[TextPart, ImagePart]
+
+
+@dataclass(frozen=True)
+class Message:
+    role: Role
+    content: tuple[Part, ...]
+
+    def __post_init__(self):
+        if self.role not in ("system", "user", "assistant"):
+            raise ValueError(f"message role must be system/user/assistant, got {self.role!r}")
+        object.__setattr__(self, "content", tuple(self.content))
+        for p in self.content:
+            if not isinstance(p, (TextPart, ImagePart)):
+                raise TypeError(f"message content parts must be TextPart or ImagePart, got {type(p).__name__}")
+
+    @property
+    def text(self) -> str:
+        return "".join(p.text for p in self.content if isinstance(p, TextPart))
+
+    def num_images(self) -> int:
+        return sum(isinstance(p, ImagePart) for p in self.content)
+
+    def to_chat(self) -> dict:
+        """The Hugging Face chat-template form: {"role", "content": [{"type": ...}, ...]}."""
+        return {"role": self.role,
+                "content": [{"type": "image"} if isinstance(p, ImagePart) else {"type": "text", "text": p.text}
+                            for p in self.content]}
+
+
+def user(*parts: str | Part) -> Message:
+    """Shorthand: user("question") or user(ImagePart(), "question")."""
+    return Message("user", tuple(TextPart(p) if isinstance(p, str) else p for p in parts))
+
+
+ImageLike = Union[Image.Image, str, os.PathLike]
+
+
+@dataclass
+class Sample:
+    """One prompt with its gold answer, whatever the modality.
+
+    `messages` hold the conversation up to (not including) the answer; each ImagePart refers to the next
+    entry of `images` in order. Turning a Sample into token ids and pixels is the processor's job.
+    """
+    id: str
+    messages: list[Message]
+    images: list[ImageLike] = field(default_factory=list)
+    answer: str = ""
+    verifier: str = "exact"
+    difficulty: int | None = None
+    source: str = ""
+    reasoning: str | None = None  # reference reasoning (for cold-start SFT), when the data has one
+    meta: dict[str, Any] = field(default_factory=dict)
+
+    def __post_init__(self):
+        n_parts = sum(m.num_images() for m in self.messages)
+        if n_parts != len(self.images):
+            raise DataError(f"sample '{self.id}' has {n_parts} image placeholders but {len(self.images)} images",
+                            field="images")
+
+    @property
+    def question(self) -> str:
+        """Text of the last user turn."""
+        users = [m for m in self.messages if m.role == "user"]
+        return users[-1].text if users else ""
+
+    def load_images(self) -> list[Image.Image]:
+        """Images as RGB PIL images; a missing or unreadable file is a DataError naming it."""
+        out = []
+        for i, im in enumerate(self.images):
+            if isinstance(im, Image.Image):
+                out.append(im if im.mode == "RGB" else im.convert("RGB"))
+                continue
+            try:
+                with Image.open(im) as f:
+                    out.append(f.convert("RGB"))
+            except FileNotFoundError:
+                raise DataError("image file not found", file=str(im), row=self.id, field=f"images[{i}]") from None
+            except Exception as e:  # PIL raises several types for corrupt files
+                raise DataError(f"unreadable image ({type(e).__name__}: {e})", file=str(im), row=self.id,
+                                field=f"images[{i}]") from None
+        return out
+
+    def chat(self) -> list[dict]:
+        return [m.to_chat() for m in self.messages]
+
+
+@dataclass
+class Completion:
+    """One sampled response. `logprobs` are the engine's per-token log-probabilities of `token_ids`."""
+    token_ids: list[int]
+    text: str
+    logprobs: list[float] | None = None
+    finish_reason: FinishReason = "stop"
+
+    def __len__(self) -> int:
+        return len(self.token_ids)
+
+
+@dataclass
+class Score:
+    """A verifier's verdict on one completion. `error` holds the counted reason when verification failed."""
+    accuracy: float
+    extracted: str | None = None
+    error: str | None = None
+    details: dict[str, float] = field(default_factory=dict)
