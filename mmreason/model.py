@@ -131,3 +131,35 @@ def resolve_model_path(path: str, run_dir: str | os.PathLike, tiny_size: str = "
     if not (target / "config.json").is_file():
         init_model(target, size=tiny_size, seed=tiny_seed, overwrite=True)
     return str(target)
+
+
+def vision_tower(model: torch.nn.Module) -> torch.nn.Module | None:
+    """The vision encoder submodule, found by the attribute names transformers VLMs use."""
+    for owner in (model, getattr(model, "model", None), getattr(getattr(model, "base_model", None), "model", None)):
+        for name in ("visual", "vision_tower", "vision_model"):
+            sub = getattr(owner, name, None) if owner is not None else None
+            if isinstance(sub, torch.nn.Module):
+                return sub
+    return None
+
+
+def prepare_model(policy: Policy, model_cfg) -> Policy:
+    """Apply the trainability options: frozen vision tower, LoRA adapters (peft), gradient checkpointing."""
+    model = policy.model
+    if model_cfg.freeze_vision:
+        tower = vision_tower(model)
+        if tower is None:
+            raise ModelError("model.freeze_vision=true but no vision tower was found on the model")
+        tower.requires_grad_(False)
+    if model_cfg.lora.enabled:
+        from peft import LoraConfig, get_peft_model
+
+        lc = model_cfg.lora
+        model = get_peft_model(model, LoraConfig(r=lc.r, lora_alpha=lc.alpha, lora_dropout=lc.dropout,
+                                                 target_modules=list(lc.target_modules)))
+        policy.model = model
+    if model_cfg.gradient_checkpointing:
+        model.gradient_checkpointing_enable(gradient_checkpointing_kwargs={"use_reentrant": False})
+        if hasattr(model, "enable_input_require_grads"):
+            model.enable_input_require_grads()
+    return policy

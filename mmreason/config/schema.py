@@ -100,6 +100,9 @@ class SourceConfig:
 
     def validate(self, p: str) -> None:
         _check(bool(self.adapter), f"{p}.adapter", "is required")
+        if ":" not in self.adapter:  # registered name (import paths 'pkg.mod:Class' are resolved when loading)
+            from modalities import ADAPTERS
+            _check(self.adapter in ADAPTERS, f"{p}.adapter", ADAPTERS.unknown_message(self.adapter))
         _check(bool(self.path), f"{p}.path", "is required")
         _check(self.weight > 0, f"{p}.weight", "must be > 0")
         _check(self.limit is None or self.limit > 0, f"{p}.limit", "must be > 0")

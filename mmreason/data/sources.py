@@ -1,0 +1,61 @@
+"""Config sources → samples: resolve each source's adapter (registered name or 'pkg.mod:Class'), read its data
+with `split`, `limit` and `options`, and report rows skipped under `data.skip_bad_rows`.
+
+Skipped rows are never silent: each source's `SkipReport` travels with its samples, a warning is logged per
+source that skipped anything, and `skip_summary()` gives the lines for the trainer to print.
+"""
+
+from __future__ import annotations
+
+import logging
+from typing import Collection, NamedTuple, Sequence
+
+from ..config.schema import SourceConfig
+from ..errors import DataError
+from ..types import Sample
+from .mixture import Mixture
+
+log = logging.getLogger(__name__)
+
+
+class LoadedSource(NamedTuple):
+    """One config source, loaded. `samples` keep images lazy (paths or undecoded bytes)."""
+    name: str
+    weight: float
+    samples: list[Sample]
+    skipped: "SkipReport"  # noqa: F821 - modalities.loading.SkipReport
+
+
+def load_source(cfg: SourceConfig, skip_bad_rows: bool = False,
+                verifiers: Collection[str] | None = None) -> LoadedSource:
+    from modalities import get_adapter, load_samples
+
+    name = cfg.name or cfg.adapter.split(":")[-1]
+    adapter = get_adapter(cfg.adapter, **dict(cfg.options or {}))
+    samples, report = load_samples(adapter, cfg.path, source=name, split=cfg.split, limit=cfg.limit,
+                                   skip_bad_rows=skip_bad_rows, verifiers=verifiers)
+    for line in report.lines():
+        log.warning(line)
+    if not samples:
+        why = f"all {report.total} rows were skipped as bad" if report.total else "no rows"
+        raise DataError(f"source '{name}' has no samples ({why})", file=cfg.path)
+    return LoadedSource(name, float(cfg.weight), samples, report)
+
+
+def load_sources(source_cfgs: Sequence[SourceConfig], skip_bad_rows: bool = False,
+                 verifiers: Collection[str] | None = None) -> list[LoadedSource]:
+    """Every source of `data.train` (or `data.eval`), in config order. `verifiers`: valid verifier names
+    (a row naming another is a bad row); None = not checked here."""
+    return [load_source(cfg, skip_bad_rows, verifiers) for cfg in source_cfgs]
+
+
+def skip_summary(sources: Sequence[LoadedSource]) -> list[str]:
+    """Lines describing skipped rows of every source (empty when none were skipped)."""
+    return [line for s in sources for line in s.skipped.lines()]
+
+
+def build_mixture(source_cfgs: Sequence[SourceConfig], seed: int, skip_bad_rows: bool = False,
+                  verifiers: Collection[str] | None = None) -> tuple[Mixture, list[LoadedSource]]:
+    """The training mixture of `data.train` plus the loaded sources (for skip reports and sizes)."""
+    sources = load_sources(source_cfgs, skip_bad_rows, verifiers)
+    return Mixture(sources, seed=seed), sources

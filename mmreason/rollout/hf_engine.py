@@ -1,0 +1,93 @@
+"""Rollouts with transformers `generate`: batched, left-padded, G samples per prompt, per-token logprobs.
+
+The engine shares the policy's module with the trainer, so a weight sync is free (nothing to copy). Vision
+placeholder tokens are suppressed during sampling, so a completion can never desynchronise image features.
+Logprobs are of the raw (temperature-scaled) distribution, not after top-p/top-k filtering.
+"""
+
+from __future__ import annotations
+
+import time
+from typing import Iterable
+
+import torch
+
+from ..prompts import EncodedPrompt, collate_prompts
+from ..types import Completion
+from .base import SamplingParams
+
+
+class HFEngine:
+    def __init__(self, policy, batch_size: int = 64):
+        self.policy = policy
+        self.batch_size = batch_size
+        self.stop_ids = policy.stop_token_ids()
+        self.banned_ids = policy.banned_token_ids()
+        self.pad_id = policy.tokenizer.pad_token_id
+
+    @property
+    def model(self):
+        return self.policy.model
+
+    def load_weights(self, named_tensors: Iterable[tuple[str, torch.Tensor]] = ()) -> float:
+        """Copy weights that are not already the policy's own tensors (shared modules need nothing)."""
+        t0 = time.perf_counter()
+        params = dict(self.model.named_parameters())
+        with torch.no_grad():
+            for name, tensor in named_tensors:
+                p = params[name]
+                if p.data_ptr() != tensor.data_ptr():
+                    p.copy_(tensor.to(p.device, p.dtype))
+        return time.perf_counter() - t0
+
+    def _gen_kwargs(self, sampling: SamplingParams) -> dict:
+        kw = dict(max_new_tokens=sampling.max_new_tokens, eos_token_id=self.stop_ids, pad_token_id=self.pad_id,
+                  suppress_tokens=self.banned_ids or None, return_dict_in_generate=True, output_logits=True)
+        if sampling.greedy:
+            kw.update(do_sample=False, temperature=None, top_p=None, top_k=None)
+        else:
+            kw.update(do_sample=True, temperature=sampling.temperature, top_p=sampling.top_p,
+                      top_k=sampling.top_k or None)
+        if sampling.stop:
+            kw.update(stop_strings=list(sampling.stop), tokenizer=self.policy.tokenizer)
+        return kw
+
+    @torch.no_grad()
+    def generate(self, prompts: list[EncodedPrompt], sampling: SamplingParams) -> list[list[Completion]]:
+        expanded = [(i, p) for i, p in enumerate(prompts) for _ in range(sampling.n)]
+        out: list[list[Completion]] = [[] for _ in prompts]
+        was_training = self.model.training
+        self.model.eval()
+        try:
+            for start in range(0, len(expanded), self.batch_size):
+                chunk = expanded[start:start + self.batch_size]
+                for (i, _), c in zip(chunk, self._generate_batch([p for _, p in chunk], sampling)):
+                    out[i].append(c)
+        finally:
+            self.model.train(was_training)
+        return out
+
+    def _generate_batch(self, prompts: list[EncodedPrompt], sampling: SamplingParams) -> list[Completion]:
+        device = next(self.model.parameters()).device
+        batch = {k: v.to(device) for k, v in collate_prompts(prompts, self.pad_id).items()}
+        res = self.model.generate(**batch, **self._gen_kwargs(sampling))
+        T = batch["input_ids"].shape[1]
+        seqs = res.sequences[:, T:].cpu()
+        logits = torch.stack(res.logits, dim=1).float().cpu()  # (B, L, V) raw logits per generated step
+        if not sampling.greedy and sampling.temperature != 1.0:
+            logits = logits / sampling.temperature
+        logprobs = torch.log_softmax(logits, dim=-1).gather(-1, seqs.unsqueeze(-1)).squeeze(-1)
+        return [self._completion(seqs[b], logprobs[b]) for b in range(seqs.shape[0])]
+
+    def _completion(self, ids: torch.Tensor, logprobs: torch.Tensor) -> Completion:
+        ids_l = ids.tolist()
+        n, finish = len(ids_l), "length"
+        for j, t in enumerate(ids_l):
+            if t in self.stop_ids:
+                n, finish = j + 1, "stop"
+                break
+        token_ids = ids_l[:n]
+        if self.banned_ids and any(t in self.banned_ids for t in token_ids):  # unreachable with suppression
+            raise RuntimeError("a vision placeholder token was sampled despite suppression")
+        text = self.policy.tokenizer.decode(token_ids, skip_special_tokens=True)
+        return Completion(token_ids=token_ids, text=text, logprobs=logprobs[:n].tolist(), finish_reason=finish)

@@ -1,0 +1,1 @@
+"""Training: rollout batches, logprobs, the RL step, cold-start SFT, checkpoints, metrics."""

@@ -1,0 +1,65 @@
+import pytest
+
+from mmreason.config import load_config, to_yaml
+from mmreason.errors import ConfigError
+
+
+def write(tmp_path, text):
+    p = tmp_path / "c.yaml"
+    p.write_text(text)
+    return str(p)
+
+
+def test_defaults_then_yaml_then_overrides(tmp_path):
+    path = write(tmp_path, "train:\n  steps: 5\noptim:\n  lr: 0.01\n")
+    cfg = load_config(path, ["optim.lr=0.5", "rollout.group_size=4"])
+    assert cfg.train.steps == 5          # from YAML
+    assert cfg.optim.lr == 0.5           # override beats YAML
+    assert cfg.rollout.group_size == 4   # override beats default
+    assert cfg.rollout.temperature == 1.0  # default
+    assert "steps: 5" in to_yaml(cfg)
+
+
+def test_list_of_sources_and_free_options(tmp_path):
+    path = write(tmp_path, "data:\n  train:\n    - {adapter: puzzles, path: /x}\n"
+                           "    - {adapter: vqa, path: /y, weight: 3, options: {question_key: problem}}\n")
+    cfg = load_config(path)
+    assert [s.adapter for s in cfg.data.train] == ["puzzles", "vqa"]
+    assert cfg.data.train[1].options == {"question_key": "problem"} and cfg.data.train[1].weight == 3
+    assert cfg.data.train[0].name == "puzzles_0"  # default names are filled in
+
+
+@pytest.mark.parametrize("overrides, message", [
+    (["train.stepz=3"], "unknown config key 'train.stepz'; did you mean train.steps"),
+    (["trian.steps=1"], "unknown config key 'trian'; did you mean train"),
+    (["train.steps=abc"], "invalid value for 'train.steps'"),
+    (["rollout.engine=foo"], "rollout.engine: must be one of hf, vllm"),
+    (["rollout.top_p=0"], "rollout.top_p: must be in (0, 1]"),
+    (["algorithm.advantage=grpoo"], "algorithm.advantage: unknown advantage estimator 'grpoo'; did you mean 'grpo'"),
+    (["data.train=[{adapter: puzzles, path: x, weightt: 2}]"], "'data.train[0].weightt'; did you mean data.train[0].weight"),
+    (["train.steps"], "must look like key=value"),
+])
+def test_override_errors_name_the_key(overrides, message):
+    with pytest.raises(ConfigError) as e:
+        load_config(None, overrides)
+    assert message in str(e.value)
+
+
+def test_yaml_errors(tmp_path):
+    with pytest.raises(ConfigError, match="unknown config key 'train.foo'"):
+        load_config(write(tmp_path, "train:\n  steps: 5\n  foo: 1\n"))
+    with pytest.raises(ConfigError, match=r"line 3.*not valid YAML"):
+        load_config(write(tmp_path, "train:\n  steps: [5\n"))
+    with pytest.raises(ConfigError, match="top level must be a mapping"):
+        load_config(write(tmp_path, "- 1\n- 2\n"))
+    with pytest.raises(ConfigError, match="config file not found"):
+        load_config(str(tmp_path / "nope.yaml"))
+    with pytest.raises(ConfigError, match=r"data.train\[1\].adapter: is required"):
+        load_config(write(tmp_path, "data:\n  train:\n    - {adapter: vqa, path: b}\n    - {path: c}\n"))
+
+
+def test_unknown_adapter_name_fails_at_load(tmp_path):
+    with pytest.raises(ConfigError, match=r"data.train\[0\].adapter: unknown adapter 'puzles'; did you mean 'puzzles'"):
+        load_config(None, ["data.train=[{adapter: puzles, path: x}]"])
+    cfg = load_config(None, ["data.train=[{adapter: 'my_pkg.mod:MyAdapter', path: x}]"])  # import paths resolve later
+    assert cfg.data.train[0].adapter == "my_pkg.mod:MyAdapter"
