@@ -12,7 +12,7 @@ import hashlib
 import json
 import random
 from dataclasses import dataclass, field
-from typing import Any, Callable, Protocol
+from typing import Any, Protocol
 
 from mmreason.errors import MMReasonError
 from mmreason.registry import Registry
@@ -39,7 +39,8 @@ class Puzzle:
 
     `state` is the canonical latent state (JSON-able, quantised, order-free) that defines the puzzle; two items with
     equal states are the same puzzle. `scene` holds whatever `render` needs (not serialised). `distractors` are
-    plausible wrong answers of the answer's type (for multiple choice and for the self-check's wrong answer).
+    plausible wrong answers of the answer's type (for multiple choice and for the self-check's wrong answer);
+    integer answers get a run of neighbouring values as options unless `options_from_distractors` is set.
     """
     state: Any
     question: str
@@ -50,6 +51,7 @@ class Puzzle:
     scene: Any = None
     distractors: list[str] = field(default_factory=list)
     meta: dict[str, Any] = field(default_factory=dict)
+    options_from_distractors: bool = False  # multiple choice: sample options from `distractors` even for integers
 
 
 class Family(Protocol):
@@ -145,4 +147,3 @@ def get_family(kind: str, name: str) -> Family:
     return FAMILIES[kind].get(name)
 
 
-Choice = Callable[[random.Random], Any]

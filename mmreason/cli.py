@@ -16,7 +16,6 @@ COMMANDS = {
     "verify": "verify",
     "train": "train",
     "eval": "evaluate",
-    "export": "export",
 }
 
 

@@ -6,7 +6,6 @@ complete checkpoint when `train.resume=true`.
 
 from __future__ import annotations
 
-import hashlib
 import json
 import os
 import random
@@ -35,12 +34,7 @@ def seed_everything(seed: int) -> None:
     torch.manual_seed(seed)
 
 
-def derive_seed(seed: int, stream: str) -> int:
-    """Independent integer seeds per stream, hashed (never seed + k)."""
-    return int.from_bytes(hashlib.blake2b(f"{seed}:{stream}".encode(), digest_size=8).digest(), "little") >> 1
-
-
-def _write_json(path: Path, data: dict) -> None:
+def write_json(path: Path, data: dict) -> None:
     tmp = path.with_name(f".{path.name}.tmp")
     tmp.write_text(json.dumps(data, indent=2, sort_keys=True) + "\n")
     os.replace(tmp, path)
@@ -87,7 +81,7 @@ class Pipeline:
 
     # ------------------------------------------------------------------ wiring
     def setup(self) -> None:
-        from .data import load_sources
+        from .data import load_sources, skip_summary
         from .rewards import RewardFunction, VerifierPool
 
         cfg = self.cfg
@@ -111,8 +105,15 @@ class Pipeline:
         self.reward_fn = RewardFunction(accuracy_weight=cfg.reward.accuracy_weight,
                                         format_weight=cfg.reward.format_weight, template=p.template,
                                         think_tag=p.think_tag, answer_tag=p.answer_tag, pool=self.pool)
-        self.train_sources = load_sources(cfg.data.train, skip_bad_rows=cfg.data.skip_bad_rows)
-        self.eval_set = eval_samples(load_sources(cfg.data.eval, skip_bad_rows=cfg.data.skip_bad_rows), cfg.eval.n)
+        from .rewards import VERIFIERS
+
+        verifiers = VERIFIERS.names()
+        self.train_sources = load_sources(cfg.data.train, skip_bad_rows=cfg.data.skip_bad_rows, verifiers=verifiers)
+        eval_sources = load_sources(cfg.data.eval, skip_bad_rows=cfg.data.skip_bad_rows, verifiers=verifiers)
+        self.skipped = {s.name: s.skipped.to_dict() for s in [*self.train_sources, *eval_sources]}
+        for line in skip_summary([*self.train_sources, *eval_sources]):
+            print(f"[data] {line}", flush=True)
+        self.eval_set = eval_samples(eval_sources, cfg.eval.n)
         self.engine = make_engine(cfg.rollout.engine, self.policy, batch_size=cfg.rollout.batch_size,
                                   gpu_memory_utilization=cfg.rollout.vllm_gpu_memory_utilization,
                                   tensor_parallel_size=cfg.rollout.vllm_tensor_parallel_size)
@@ -130,20 +131,20 @@ class Pipeline:
             resume_from = latest_checkpoint(self.run_dir) if self.cfg.train.resume else None
             phase = resume_from.name.rsplit("-", 1)[0] if resume_from else None
             if "initial" not in self.progress.get("heldout", {}) and phase is None:
-                self._eval("initial")
+                self.evaluate_heldout("initial")
             if self.cfg.sft.steps > 0 and phase != "rl":
                 self._sft(resume_from if phase == "sft" else None)
                 if "cold_start" not in self.progress.get("heldout", {}):
-                    self._eval("cold_start")
+                    self.evaluate_heldout("cold_start")
             if self.cfg.train.steps > 0:
                 self._rl(resume_from if phase == "rl" else None)
-                self._eval("rl")
+                self.evaluate_heldout("rl")
             self.progress["wall_time_s"] = wall_before + time.perf_counter() - t0
             return self._summary()
         finally:
             self.close()
 
-    def _eval(self, name: str) -> dict:
+    def evaluate_heldout(self, name: str) -> dict:
         cfg = self.cfg
         if not self.eval_set:
             return {}
@@ -160,7 +161,7 @@ class Pipeline:
                                       cfg.eval.batch_size)
             torch.random.set_rng_state(state)
         self.progress.setdefault("heldout", {})[name] = res
-        _write_json(self.progress_path, self.progress)
+        write_json(self.progress_path, self.progress)
         line = ", ".join(f"{k} {v['accuracy']:.3f}" for k, v in res.items())
         print(f"[eval] {name}: held-out accuracy {line} (n={len(self.eval_set)})", flush=True)
         self.logger.log({"phase": f"eval/{name}", "step": 0, **{f"{k}/{m}": v for k, r in res.items()
@@ -168,7 +169,7 @@ class Pipeline:
         return res
 
     def _sft(self, resume_from: Path | None) -> None:
-        from .data import Mixture
+        from .data import Mixture, derive_seed
 
         cfg, s = self.cfg, self.cfg.sft
         model = self.policy.model
@@ -202,7 +203,7 @@ class Pipeline:
         return int(state["step"])
 
     def _rl(self, resume_from: Path | None) -> None:
-        from .data import Mixture
+        from .data import Mixture, derive_seed
 
         cfg, o = self.cfg, self.cfg.optim
         model = self.policy.model
@@ -223,7 +224,7 @@ class Pipeline:
             if step % cfg.train.log_every == 0 or step == cfg.train.steps:
                 self.logger.log({"phase": "rl", "step": step, **m})
             if cfg.train.eval_every and step % cfg.train.eval_every == 0 and step < cfg.train.steps:
-                self._eval(f"rl_step_{step}")
+                self.evaluate_heldout(f"rl_step_{step}")
             if (every and step % every == 0) or step == cfg.train.steps:
                 save_checkpoint(self.run_dir, "rl", step, model, self.policy.processor, trainer.state_dict(),
                                 keep=cfg.train.keep_checkpoints)
@@ -233,14 +234,14 @@ class Pipeline:
         held = self.progress.get("heldout", {})
         pick = lambda name, mode: held.get(name, {}).get(mode, {}).get("accuracy")  # noqa: E731
         summary = {"run_dir": str(self.run_dir), "wall_time_s": round(self.progress.get("wall_time_s", 0.0), 1),
-                   "heldout_n": len(self.eval_set), "heldout": held}
+                   "heldout_n": len(self.eval_set), "heldout": held, "skipped_rows": self.skipped}
         for mode in ("greedy", "sampled"):
             for name in ("initial", "cold_start", "rl"):
                 v = pick(name, mode)
                 if v is not None:
                     summary[f"heldout_accuracy/{mode}/{name}"] = v
-        _write_json(self.progress_path, self.progress)
-        _write_json(self.run_dir / "summary.json", summary)
+        write_json(self.progress_path, self.progress)
+        write_json(self.run_dir / "summary.json", summary)
         return summary
 
 

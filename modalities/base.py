@@ -69,8 +69,9 @@ def get_adapter(spec: str, **options) -> ModalityAdapter:
         adapter = obj
     missing = [a for a in PROTOCOL_ATTRS if not hasattr(adapter, a)]
     if missing or not callable(adapter.load) or not callable(adapter.to_sample):
-        raise ConfigError(f"'{spec}' is not a ModalityAdapter: it lacks {', '.join(missing) or 'callable load/to_sample'}"
-                          f" (an adapter has {', '.join(PROTOCOL_ATTRS)})")
+        lacks = ", ".join(missing) or "callable load/to_sample"
+        raise ConfigError(f"'{spec}' is not a ModalityAdapter: it lacks {lacks} (an adapter has "
+                          f"{', '.join(PROTOCOL_ATTRS)})")
     return adapter
 
 
@@ -96,8 +97,12 @@ class BaseAdapter:
     verifier: ClassVar[str] = "exact"
     image_field: str = "images"   # the field named in image errors
 
-    def __init__(self, check_images: bool = True):
-        self.check_images = check_images      # open every image's header at load time
+    def __init__(self, check_images: bool = True, verifier_options: dict | None = None):
+        self.check_images = check_images      # verify every image file's structure at load time
+        if verifier_options is not None and not isinstance(verifier_options, dict):
+            raise ConfigError(f"adapter '{self.name}': option verifier_options must be a mapping, "
+                              f"got {type(verifier_options).__name__}")
+        self.verifier_options = dict(verifier_options or {})  # defaults for every sample's meta["options"]
         self.data_file: DataFile | None = None
         self.row_index: Any = None
 
@@ -124,6 +129,8 @@ class BaseAdapter:
             raise self.bad("row is not a mapping", type(row).__name__)
         value = row.get(key)
         if value is None:
+            if required and key in row:
+                raise self.bad("missing value", f"'{key}' is null", key)
             if required:
                 raise self.bad("missing column", f"no '{key}' (columns: {', '.join(map(str, row))})", key)
             return default
@@ -170,6 +177,7 @@ class BaseAdapter:
         return None
 
     def doc_to_meta(self, row) -> dict:
+        """Extra data; `meta["options"]` is what the verifier receives as its options (choices, alternatives...)."""
         return {}
 
     # --- assembly ------------------------------------------------------------------------------------------
@@ -187,7 +195,9 @@ class BaseAdapter:
         if n_parts != len(images):
             raise self.bad("image count mismatch", f"{n_parts} <image> markers but {len(images)} images",
                            self.image_field)
+        meta = self.doc_to_meta(row)
+        if self.verifier_options:
+            meta["options"] = {**self.verifier_options, **(meta.get("options") or {})}
         return Sample(id=self.doc_to_id(row, index), messages=messages, images=images,
                       answer=self.doc_to_answer(row), verifier=self.doc_to_verifier(row),
-                      difficulty=self.doc_to_difficulty(row), reasoning=self.doc_to_reasoning(row),
-                      meta=self.doc_to_meta(row))
+                      difficulty=self.doc_to_difficulty(row), reasoning=self.doc_to_reasoning(row), meta=meta)

@@ -2,7 +2,7 @@
 
 Reads the same layouts as `vqa` (columns or LLaVA conversations) with OCR defaults: the question column
 (question|problem) may be absent or empty, then the question is "What text is shown in the image?"; the answer
-column is answer|text; a list of gold answers (DocVQA style) keeps all of them in `meta["answers"]`.
+column is answer|text; a list of gold answers (DocVQA style) keeps the others as `meta["options"]["alternatives"]`.
 Verifier, unless the `verifier` option names one: the row's `verifier` column if any, else `ocr_anls` for a
 question about a document and `ocr_exact` for plain transcription.
 
@@ -29,17 +29,19 @@ class OCRAdapter(VQAAdapter):
 
     def __init__(self, image_key: str | None = None, question_key: str | None = None,
                  answer_key: str | None = None, options_key: str | None = None, verifier: str | None = None,
-                 default_question: str = DEFAULT_QUESTION, require_images: bool = True, check_images: bool = True):
+                 verifier_options: dict | None = None, default_question: str = DEFAULT_QUESTION,
+                 require_images: bool = True, check_images: bool = True):
         super().__init__(image_key=image_key, question_key=question_key, answer_key=answer_key,
-                         options_key=options_key, verifier=verifier, require_images=require_images,
-                         check_images=check_images)
+                         options_key=options_key, verifier=verifier, verifier_options=verifier_options,
+                         require_images=require_images, check_images=check_images)
         self.default_question = default_question
         self.builder: PuzzlesAdapter | None = None
 
     def load(self, path, split=None, limit=None):
         p = Path(path).expanduser()
         if p.is_dir() and (p / "manifest.json").is_file():
-            self.builder = PuzzlesAdapter(verifier=self.verifier_override, check_images=self.check_images)
+            self.builder = PuzzlesAdapter(verifier=self.verifier_override, verifier_options=self.verifier_options,
+                                          check_images=self.check_images)
             return self.builder.load(path, split=split, limit=limit)
         self.builder = None
         return super().load(path, split=split, limit=limit)

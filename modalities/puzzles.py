@@ -24,8 +24,9 @@ class PuzzlesAdapter(BaseAdapter):
     name = "puzzles"
     verifier = "exact"  # used only if a row has no verifier (builders always write one)
 
-    def __init__(self, verifier: str | None = None, render_options: bool = True, check_images: bool = True):
-        super().__init__(check_images=check_images)
+    def __init__(self, verifier: str | None = None, verifier_options: dict | None = None,
+                 render_options: bool = True, check_images: bool = True):
+        super().__init__(check_images=check_images, verifier_options=verifier_options)
         self.verifier_override = check_verifier_option(self.name, verifier)
         self.render_options = render_options
 

@@ -23,8 +23,8 @@ class TextMathAdapter(BaseAdapter):
     verifier = "math"
 
     def __init__(self, question_key: str | None = None, answer_key: str = "answer",
-                 solution_key: str = "solution", verifier: str | None = None):
-        super().__init__(check_images=False)
+                 solution_key: str = "solution", verifier: str | None = None, verifier_options: dict | None = None):
+        super().__init__(check_images=False, verifier_options=verifier_options)
         self.question_key, self.answer_key, self.solution_key = question_key, answer_key, solution_key
         self.verifier = check_verifier_option(self.name, verifier) or self.verifier
 

@@ -9,8 +9,11 @@ Two row layouts, told apart per row:
   None tries the usual names in order (images|image, problem|question, answer, options|choices).
 
 Gold answers wrapped as `<answer>3</answer>` or `\\boxed{3}` are unwrapped. A list of gold answers keeps the first
-as `answer` and all of them in `meta["answers"]`. Multiple choice: the options are rendered into the question as
-"A. …" lines, the gold becomes its letter, the verifier is `choice` and `meta["options"] = {"choices": [...]}`.
+as `answer` and the others as `meta["options"]["alternatives"]` (the exact and OCR verifiers accept any).
+Multiple choice: the options are rendered into the question as "A. …" lines, the gold becomes its letter, the
+verifier is `choice` and `meta["options"] = {"choices": [...]}`. `meta["options"]` is what the verifier
+receives; the `verifier_options` option adds defaults to it (e.g. {relaxed: true} for ChartQA-style numbers).
+
 Verifier, unless the `verifier` option names one: the row's `verifier` column if any, else `choice` for
 multiple choice, `math` for a numeric or LaTeX gold, `exact` otherwise.
 """
@@ -44,8 +47,8 @@ class VQAAdapter(BaseAdapter):
 
     def __init__(self, image_key: str | None = None, question_key: str | None = None,
                  answer_key: str | None = None, options_key: str | None = None, verifier: str | None = None,
-                 require_images: bool = True, check_images: bool = True):
-        super().__init__(check_images=check_images)
+                 verifier_options: dict | None = None, require_images: bool = True, check_images: bool = True):
+        super().__init__(check_images=check_images, verifier_options=verifier_options)
         self.image_key, self.question_key, self.answer_key, self.options_key = (
             image_key, question_key, answer_key, options_key)
         self.verifier_override = check_verifier_option(self.name, verifier)
@@ -124,15 +127,15 @@ class VQAAdapter(BaseAdapter):
         return auto_verifier(self.doc_to_answer(row))
 
     def doc_to_meta(self, row) -> dict:
-        meta = {}
+        options = {}
         if not self.is_llava(row):
             choices = self.choices(row)
             if choices:
-                meta["options"] = {"choices": choices}
+                options["choices"] = choices
             answers = self.raw_answers(row)
-            if len(answers) > 1:
-                meta["answers"] = answers
-        return meta
+            if len(answers) > 1 and not choices:
+                options["alternatives"] = answers[1:]
+        return {"options": options} if options else {}
 
     # --- LLaVA conversations -------------------------------------------------------------------------------
     def conversation(self, row) -> tuple[list[tuple[str, str]], str]:

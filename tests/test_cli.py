@@ -58,7 +58,9 @@ def test_errors_are_one_line_without_traceback(tmp_path, args, expect):
     cfg.write_text("run:\n  out_dir: {}\n".format(tmp_path / "run"))
     bad = tmp_path / "bad.yaml"
     bad.write_text("train: [1\n")
-    args = [a.format(cfg=cfg, bad=bad, missing=tmp_path / "no_model") for a in args]
+    subst = {"{cfg}": str(cfg), "{bad}": str(bad), "{missing}": str(tmp_path / "no_model")}
+    for k, v in subst.items():
+        args = [a.replace(k, v) for a in args]
     r = mmreason(*args)
     assert r.returncode == 2, (r.stdout, r.stderr)
     lines = r.stderr.strip().splitlines()

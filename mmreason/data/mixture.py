@@ -17,7 +17,6 @@ from __future__ import annotations
 
 import bisect
 import hashlib
-import json
 from typing import Iterator, Sequence
 
 import numpy as np
@@ -28,15 +27,16 @@ from ..types import Sample
 STATE_VERSION = 1
 
 
-def derive_seed(*parts) -> int:
-    """A 63-bit seed hashed from the parts (stable across processes and Python versions)."""
-    digest = hashlib.blake2b(json.dumps(parts, separators=(",", ":")).encode(), digest_size=8).digest()
-    return int.from_bytes(digest, "little") >> 1
+def derive_seed(seed: int, *parts) -> int:
+    """A 63-bit seed hashed from a seed and stream parts: derive_seed(0, "rl"), derive_seed(0, name, epoch).
+    Stable across processes and Python versions; never seed + k."""
+    key = ":".join(str(p) for p in (seed, *parts)).encode()
+    return int.from_bytes(hashlib.blake2b(key, digest_size=8).digest(), "little") >> 1
 
 
-def uniform(*parts) -> float:
-    """A uniform number in [0, 1) hashed from the parts."""
-    return (derive_seed(*parts) >> 10) / float(1 << 53)
+def uniform(seed: int, *parts) -> float:
+    """A uniform number in [0, 1) hashed from the seed and parts."""
+    return (derive_seed(seed, *parts) >> 10) / float(1 << 53)
 
 
 class Mixture:

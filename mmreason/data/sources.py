@@ -8,7 +8,7 @@ source that skipped anything, and `skip_summary()` gives the lines for the train
 from __future__ import annotations
 
 import logging
-from typing import Collection, NamedTuple, Sequence
+from typing import Collection, Sequence
 
 from ..config.schema import SourceConfig
 from ..errors import DataError
@@ -18,12 +18,22 @@ from .mixture import Mixture
 log = logging.getLogger(__name__)
 
 
-class LoadedSource(NamedTuple):
-    """One config source, loaded. `samples` keep images lazy (paths or undecoded bytes)."""
-    name: str
-    weight: float
-    samples: list[Sample]
-    skipped: "SkipReport"  # noqa: F821 - modalities.loading.SkipReport
+class LoadedSource(tuple):
+    """One config source, loaded: unpacks as (name, weight, samples) like any mixture source, and carries its
+    skip report as `.skipped` (a modalities.loading.SkipReport). Samples keep images lazy (paths, undecoded
+    bytes)."""
+
+    def __new__(cls, name: str, weight: float, samples: list[Sample], skipped):
+        obj = super().__new__(cls, (name, weight, samples))
+        obj.skipped = skipped
+        return obj
+
+    def __reduce__(self):
+        return (LoadedSource, (*self, self.skipped))
+
+    name = property(lambda self: self[0])
+    weight = property(lambda self: self[1])
+    samples = property(lambda self: self[2])
 
 
 def load_source(cfg: SourceConfig, skip_bad_rows: bool = False,

@@ -18,6 +18,7 @@ from .base import SamplingParams
 
 
 class HFEngine:
+    shares_policy = True  # generates with the trainer's own module: a weight sync copies nothing
     def __init__(self, policy, batch_size: int = 64):
         self.policy = policy
         self.batch_size = batch_size

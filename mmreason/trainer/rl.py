@@ -15,8 +15,8 @@ import time
 
 import torch
 
-from ..algorithms import ADVANTAGES, AGGREGATIONS, POLICY_LOSSES
-from ..algorithms.kl import kl_penalty
+from ..algorithms import ADVANTAGES, AGGREGATIONS, POLICY_LOSSES, minibatch_totals
+from ..algorithms.kl import kl_in_reward, kl_penalty
 from ..algorithms.losses import tis_weights
 from ..algorithms.sampling import informative_groups
 from ..rollout.base import SamplingParams
@@ -131,9 +131,10 @@ class RLTrainer:
             cur = batch.old_logprobs
             if cur is None:
                 cur = batched_logprobs(self.model, batch, self.cfg.train.micro_batch_size, **self._logprob_kwargs())
-            seq_kl = (kl_penalty(cur, batch.ref_logprobs, a.kl_estimator) * batch.response_mask).sum(-1)
-            rewards = rewards - a.kl_beta * seq_kl.reshape(P, G)
-            metrics["kl_reward_penalty"] = float(a.kl_beta * seq_kl.mean())
+            kl = kl_penalty(cur, batch.ref_logprobs, a.kl_estimator, mask=batch.response_mask)
+            folded = kl_in_reward(rewards, kl, a.kl_beta, batch.response_mask)
+            metrics["kl_reward_penalty"] = float((rewards - folded).mean())
+            rewards = folded
         adv, adv_metrics = self.advantage_fn(rewards, eps=a.adv_eps)
         batch.advantages = adv.reshape(-1).float()
         metrics.update(adv_metrics)
@@ -152,7 +153,7 @@ class RLTrainer:
                 if len(mb_rows) == 0:
                     continue
                 mb = batch.select(mb_rows)
-                totals = dict(num_seqs=float(len(mb)), num_tokens=float(mb.response_mask.sum().clamp(min=1.0)),
+                totals = dict(minibatch_totals(mb.response_mask),
                               norm_constant=float(a.norm_constant or self.cfg.rollout.max_new_tokens))
                 self.optimizer.zero_grad(set_to_none=True)
                 for s in range(0, len(mb), t.micro_batch_size):
@@ -187,13 +188,13 @@ class RLTrainer:
         metrics = {k: float(v) for k, v in m.items()}
         n_tok = float(mask.sum())
         if micro.ref_logprobs is not None:
-            kl = kl_penalty(logprobs, micro.ref_logprobs, a.kl_estimator)
-            metrics["kl"] = float((kl.detach() * mask).sum() / max(n_tok, 1.0))
+            kl = kl_penalty(logprobs, micro.ref_logprobs, a.kl_estimator, mask=mask)
+            metrics["kl"] = float(kl.detach().sum() / max(n_tok, 1.0))
             if not a.kl_in_reward:
                 per_token = per_token + a.kl_beta * kl
         loss = self.aggregate(per_token, mask, **totals)
         loss.backward()
-        metrics["loss"] = float(loss.detach()) * totals["num_seqs"] / max(len(micro), 1)
+        metrics["loss"] = float(loss.detach())
         if first_pass:
             if entropy is not None:
                 metrics["entropy"] = float((entropy * mask).sum() / max(n_tok, 1.0))

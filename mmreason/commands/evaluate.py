@@ -1,0 +1,32 @@
+HELP = "evaluate a policy on the config's held-out sources (greedy and/or sampled accuracy)"
+DESCRIPTION = HELP + ". Example: mmreason eval configs/demo.yaml model.path=runs/demo/final_model"
+
+
+def add_arguments(p):
+    p.add_argument("config", help="YAML config file")
+    p.add_argument("overrides", nargs="*", help="key=value overrides, e.g. model.path=DIR eval.n=500")
+    p.add_argument("--name", default="eval", help="label of this evaluation in RUN_DIR/eval.json")
+
+
+def run(args) -> int:
+    import json
+
+    from transformers.utils import logging as hf_logging
+
+    from ..config import load_config
+    from ..pipeline import Pipeline, write_json
+    from .show_config import split_config_args
+
+    hf_logging.disable_progress_bar()
+    path, overrides = split_config_args(args.config, args.overrides)
+    pipe = Pipeline(load_config(path, overrides))
+    pipe.setup()
+    try:
+        res = pipe.evaluate_heldout(args.name)
+    finally:
+        pipe.close()
+    out = pipe.run_dir / "eval.json"
+    write_json(out, {args.name: res})
+    print(json.dumps({k: v.get("accuracy") for k, v in res.items()}, sort_keys=True))
+    print(f"wrote {out}")
+    return 0

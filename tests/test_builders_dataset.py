@@ -1,0 +1,160 @@
+"""Dataset-level contracts: byte-identical rebuilds, both file formats load with `datasets`, atomic writes,
+overwrite protection, train/heldout disjointness (and an overlap check that can fail), the manifest."""
+
+import json
+import os
+from pathlib import Path
+
+import pytest
+
+from data_builders import FAMILIES, BuildError, build_dataset, check_overlap, overlap_report, read_rows
+from data_builders.core import Puzzle, Rendered, load_families, split_of
+from data_builders.writer import ROW_FIELDS
+
+
+def _files(d: Path) -> dict[str, bytes]:
+    return {str(p.relative_to(d)): p.read_bytes() for p in sorted(d.rglob("*")) if p.is_file()}
+
+
+@pytest.mark.parametrize("fmt", ["jsonl", "parquet"])
+def test_same_seed_same_bytes(tmp_path, fmt):
+    kw = dict(n=24, seed=5, difficulty="1-5", format=fmt, families=["count", "clock", "maze", "geometry"])
+    a = build_dataset("puzzles", tmp_path / "a", **kw)
+    b = build_dataset("puzzles", tmp_path / "b", **kw)
+    fa, fb = _files(a), _files(b)
+    assert fa.keys() == fb.keys() and len(fa) == 24 + 2
+    assert fa == fb
+    o1 = build_dataset("ocr", tmp_path / "o1", n=10, seed=1, format=fmt)
+    o2 = build_dataset("ocr", tmp_path / "o2", n=10, seed=1, format=fmt)
+    assert _files(o1) == _files(o2)
+
+
+def test_seeds_share_almost_nothing(tmp_path):
+    kw = dict(n=60, difficulty="2-5", families=["count", "spatial", "maze"])
+    a = build_dataset("puzzles", tmp_path / "s0", seed=0, **kw)
+    b = build_dataset("puzzles", tmp_path / "s1", seed=1, **kw)
+    assert check_overlap(a, b) <= 1
+    qa = [(r["question"], r["answer"]) for r in read_rows(a)]
+    qb = [(r["question"], r["answer"]) for r in read_rows(b)]
+    assert sum(x == y for x, y in zip(qa, qb)) < len(qa) // 3  # not shifted copies of each other
+
+
+def test_both_formats_load_with_datasets(tmp_path):
+    import datasets
+
+    j = build_dataset("puzzles", tmp_path / "j", n=18, seed=2, format="jsonl")
+    p = build_dataset("ocr", tmp_path / "p", n=15, seed=2, format="parquet", multiple_choice=True)
+    dj = datasets.load_dataset("json", data_files=str(j / "data.jsonl"), split="train")
+    dp = datasets.load_dataset("parquet", data_files=str(p / "data.parquet"), split="train")
+    assert len(dj) == 18 and len(dp) == 15
+    for ds, root in ((dj, j), (dp, p)):
+        assert set(ROW_FIELDS) <= set(ds.column_names)
+        row = ds[0]
+        assert (root / row["images"][0]).is_file() and isinstance(row["meta"], dict)
+    assert all(len(o) == 4 for o in dp["options"]) and all(o is None for o in dj["options"])
+    assert read_rows(p)[3]["options"] == dp[3]["options"]
+
+
+def test_rows_follow_the_contract(tmp_path):
+    d = build_dataset("puzzles", tmp_path / "d", n=27, seed=3)
+    m = json.loads((d / "manifest.json").read_text())
+    rows = read_rows(d)
+    assert len(rows) == 27 and len({r["id"] for r in rows}) == 27
+    for r in rows:
+        assert list(r) == ROW_FIELDS
+        assert r["images"] == [f"images/{r['id']}.png"] and (d / r["images"][0]).is_file()
+        assert r["kind"] == "puzzles" and r["split"] == "train" and 1 <= r["difficulty"] <= 5
+        assert r["config_hash"] == m["config_hash"] and r["generator_version"] == m["generator_version"]
+        assert split_of(r["state_hash"]) == "train" and r["reasoning"]
+    for key in ["generator_version", "kind", "config_hash", "seed", "split", "n", "difficulty", "families",
+                "answer_histograms", "overlap_check", "visibility_check", "self_check", "knobs", "balance"]:
+        assert key in m
+    assert m["difficulty"] == {"min": 1, "max": 5, "levels": [1, 2, 3, 4, 5]}
+    assert m["self_check"]["passed"] == 27 and m["balance"]["ok"]
+    assert m["visibility_check"]["model_input"]["model_hw"] == [112, 112]
+    assert sum(sum(h.values()) for h in m["answer_histograms"].values()) == 27
+
+
+def test_train_and_heldout_are_disjoint(tmp_path):
+    for kind in ("puzzles", "ocr"):
+        train = build_dataset(kind, tmp_path / f"{kind}-train", n=90, seed=0, difficulty="1")
+        held = build_dataset(kind, tmp_path / f"{kind}-held", n=45, seed=0, difficulty="1", split="heldout",
+                             check_against=train)
+        assert check_overlap(train, held) == 0 and check_overlap(held, train) == 0
+        m = json.loads((held / "manifest.json").read_text())
+        assert m["overlap_check"]["against"]["shared"] == 0
+        assert m["overlap_check"]["rows_outside_split"] == 0 and m["overlap_check"]["probe"]["shared"] == 0
+        assert all(split_of(r["state_hash"]) == "heldout" for r in read_rows(held))
+
+
+def test_overlap_check_can_fail(tmp_path):
+    """Same split, different seeds, small state space: the check finds shared puzzles."""
+    a = build_dataset("puzzles", tmp_path / "a", n=60, seed=0, difficulty="1", families=["clock"])
+    b = build_dataset("puzzles", tmp_path / "b", n=60, seed=1, difficulty="1", families=["clock"])
+    assert check_overlap(a, b) > 0
+    rep = overlap_report(a, a)
+    assert rep["shared"] == rep["shared_state"] == rep["shared_image"] == 60
+
+
+def test_refuses_to_overwrite(tmp_path):
+    out = build_dataset("puzzles", tmp_path / "x", n=9, seed=0)
+    before = _files(out)
+    with pytest.raises(BuildError, match="already exists"):
+        build_dataset("puzzles", out, n=9, seed=1)
+    assert _files(out) == before
+    build_dataset("puzzles", out, n=9, seed=1, overwrite=True)
+    assert _files(out) != before
+    assert sorted(os.listdir(tmp_path)) == ["x"]  # no temp dirs left behind
+
+
+class _Explode:
+    """A family that fails on its third item, to simulate a crash mid-build."""
+    name, kind = "explode", "puzzles"
+    knobs = {lv: {} for lv in range(1, 6)}
+
+    def __init__(self):
+        self.calls = 0
+
+    def sample(self, rng, level):
+        self.calls += 1
+        if self.calls > 2:
+            raise RuntimeError("boom")
+        return Puzzle(state={"i": rng.random()}, question="Q?", answer="1", answer_type="integer",
+                      verifier="integer", reasoning="r", distractors=["2"])
+
+    def render(self, pz, rng, view):
+        from PIL import Image
+
+        return Rendered(Image.new("RGB", (view.size, view.size), "white"))
+
+
+def test_failed_build_leaves_nothing(tmp_path):
+    load_families()
+    FAMILIES["puzzles"].register("explode", _Explode())
+    try:
+        with pytest.raises(RuntimeError, match="boom"):
+            build_dataset("puzzles", tmp_path / "out", n=10, seed=0, families=["explode"])
+        assert os.listdir(tmp_path) == []
+        existing = build_dataset("puzzles", tmp_path / "keep", n=9, seed=0, families=["count"])
+        before = _files(existing)
+        FAMILIES["puzzles"]._items["explode"].calls = 0
+        with pytest.raises(RuntimeError):
+            build_dataset("puzzles", existing, n=10, seed=0, families=["explode"], overwrite=True)
+        assert _files(existing) == before and sorted(os.listdir(tmp_path)) == ["keep"]
+    finally:
+        FAMILIES["puzzles"]._items.pop("explode", None)
+
+
+@pytest.mark.parametrize("kwargs,match", [
+    (dict(n=0), "n must be a positive"), (dict(n=-3), "n must be"), (dict(difficulty="0-2"), "within 1-5"),
+    (dict(difficulty="6"), "within 1-5"), (dict(families=["clok"]), "did you mean 'clock'"),
+    (dict(split="test"), "split must be"), (dict(format="csv"), "format must be"), (dict(image_size=20), "image_size"),
+])
+def test_bad_options(tmp_path, kwargs, match):
+    args = dict(n=5, seed=0) | kwargs
+    with pytest.raises(Exception, match=match) as e:
+        build_dataset("puzzles", tmp_path / "bad", **args)
+    from mmreason.errors import MMReasonError
+
+    assert isinstance(e.value, MMReasonError)
+    assert not (tmp_path / "bad").exists()
