@@ -37,8 +37,9 @@ class SelfCheckError(RuntimeError):
 class Puzzle:
     """What a family's `sample` returns: the latent state and everything derived from it.
 
-    `state` is the canonical latent state (JSON-able, quantised, order-free) that defines the puzzle; two items with
-    equal states are the same puzzle. `scene` holds whatever `render` needs (not serialised). `distractors` are
+    `state` is the canonical latent state of the *scene* (JSON-able, quantised, order-free): only what the image
+    shows, never the question, so that identical images always share a state and hence a split (two questions about
+    one picture must not straddle train and heldout). `scene` holds whatever `render` needs (not serialised). `distractors` are
     plausible wrong answers of the answer's type (for multiple choice and for the self-check's wrong answer);
     integer answers get a run of neighbouring values as options unless `options_from_distractors` is set.
     """

@@ -151,6 +151,7 @@ class Pipeline:
         base = SamplingParams(temperature=cfg.rollout.temperature, top_p=cfg.rollout.top_p, top_k=cfg.rollout.top_k,
                               max_new_tokens=cfg.eval.max_new_tokens or cfg.rollout.max_new_tokens)
         res = {}
+        t0 = time.perf_counter()
         if cfg.eval.greedy:
             res["greedy"] = evaluate(self.engine, self.encoder, self.reward_fn, self.eval_set,
                                      base.with_(temperature=0.0), cfg.eval.batch_size)
@@ -163,9 +164,10 @@ class Pipeline:
         self.progress.setdefault("heldout", {})[name] = res
         write_json(self.progress_path, self.progress)
         line = ", ".join(f"{k} {v['accuracy']:.3f}" for k, v in res.items())
-        print(f"[eval] {name}: held-out accuracy {line} (n={len(self.eval_set)})", flush=True)
-        self.logger.log({"phase": f"eval/{name}", "step": 0, **{f"{k}/{m}": v for k, r in res.items()
-                                                               for m, v in r.items()}})
+        dt = time.perf_counter() - t0
+        print(f"[eval] {name}: held-out accuracy {line} (n={len(self.eval_set)}, {dt:.1f}s)", flush=True)
+        self.logger.log({"phase": f"eval/{name}", "time/eval": dt, **{f"{k}/{m}": v for k, r in res.items()
+                                                                     for m, v in r.items()}}, console=False)
         return res
 
     def _sft(self, resume_from: Path | None) -> None:

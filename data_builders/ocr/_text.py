@@ -1,7 +1,8 @@
 """Rendering text as an image for the OCR families: fonts (glyph coverage checked), size, rotation, backgrounds,
 clutter and noise, with the legibility checks done in model pixels.
 
-`TextStyle` holds everything random about the look; `render_block` lays out lines, rotates them, pastes them onto
+`TextStyle` holds everything random about the look (never part of an item's state: the state of an OCR item is
+its content, so heldout texts are texts the training split never shows, in any font); `render_block` lays out lines, rotates them, pastes them onto
 a background and rejects the draw when the cap height after the processor's resize is under MIN_TEXT_HEIGHT, when
 the block does not fit, or when the text's contrast with the background under it is under MIN_CONTRAST.
 """
@@ -45,10 +46,6 @@ class TextStyle:
     noise: float
     align: str = "left"
     line_gap: float = 1.25
-
-    def key(self) -> list:
-        """The part of the look that belongs to the latent state (fonts and colours, not positions)."""
-        return [self.font, round(self.size, 2), INKS.index(self.ink) if self.ink in INKS else -1]
 
 
 def ambiguous(text: str, font: str) -> bool:

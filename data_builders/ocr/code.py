@@ -92,7 +92,7 @@ class Code:
             answer, verifier = code, ("ocr_exact" if len(lines) <= 2 else "ocr_cer")
             reasoning = f"The snippet has {len(lines)} line{'s' if len(lines) > 1 else ''}: " + " / ".join(lines)
             distractors = sorted({"\n".join(make_snippet(rng, k["template"])[0]) for _ in range(5)} - {code})
-        return Puzzle(state={"code": code, "q": qtype}, question=question, answer=answer,
+        return Puzzle(state={"code": code}, question=question, answer=answer,
                       answer_type="integer" if qtype == "output" else "text", verifier=verifier,
                       reasoning=reasoning, scene=(lines, style), distractors=distractors,
                       meta={"question_type": qtype, "font": style.font, "n_lines": len(lines), "code": code})

@@ -67,7 +67,7 @@ class Numbers:
                      if color else f"The characters are {' '.join(text)}. So the number is {text}.")
         distractors = sorted(set(others) | {make_number(rng, rng.randint(*k["digits"]), fmt) for _ in range(5)}
                              - {text})
-        return Puzzle(state={"text": text, "others": sorted(others), "color": color},
+        return Puzzle(state={"numbers": sorted([[t, c] for t, c in [(text, color), *zip(others, other_colors)]], key=str)},
                       question=question, answer=text, answer_type="text", verifier="ocr_exact",
                       reasoning=reasoning, scene=(text, style, list(zip(others, other_colors))),
                       distractors=distractors, meta={"question_type": "read_color" if color else "read",

@@ -74,7 +74,7 @@ class Tables:
         ref = fonts.font(style.font, 100)
         width_em = sum(max(ref.getlength(line[j]) for line in grid) / 100 + 2 * PAD for j in range(len(grid[0])))
         style.size = min(style.size, 0.92 / width_em)  # shrink to fit; legibility is checked at render
-        return Puzzle(state={"rows": rows, "cols": cols, "values": values, "q": [qtype, r, c]}, question=question,
+        return Puzzle(state={"rows": rows, "cols": cols, "values": values}, question=question,
                       answer=answer, answer_type="integer" if verifier == "integer" else "text", verifier=verifier,
                       reasoning=reasoning, scene=(rows, cols, values, style, level >= 4), distractors=distractors,
                       options_from_distractors=qtype == "lookup",

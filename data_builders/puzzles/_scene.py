@@ -44,6 +44,22 @@ def place(rng: random.Random, radii: list[float], gap: float = 0.03, margin: flo
     return [pos[i] for i in range(len(radii))]
 
 
+def place_grid(rng: random.Random, radii: list[float], cells: int = 4, gap: float = 0.0
+               ) -> list[tuple[float, float]] | None:
+    """Centres in distinct cells of a cells×cells grid, jittered inside the cell (an uncluttered layout whose
+    cells line up with the vision tower's merged patches at the model's input size)."""
+    if len(radii) > cells * cells:
+        return None
+    chosen = rng.sample(range(cells * cells), len(radii))
+    half = 0.5 / cells
+    out = []
+    for c, r in zip(chosen, radii):
+        room = max(0.0, half - EXTENT * r - gap / 2)
+        out.append(((c % cells + 0.5) / cells + rng.uniform(-room, room),
+                    (c // cells + 0.5) / cells + rng.uniform(-room, room)))
+    return out
+
+
 def min_gap(objs: list[Obj]) -> float:
     """Smallest free distance between two objects' extents (canvas fraction); inf for < 2 objects."""
     best = math.inf

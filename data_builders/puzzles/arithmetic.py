@@ -55,7 +55,7 @@ class Arithmetic:
         rng.shuffle(nums)
         font = rng.choice(FONTS)
         angles = [rng.uniform(-k["rotation"], k["rotation"]) for _ in nums]
-        state = {"op": op, "numbers": sorted([v, c] for v, c in nums)}
+        state = {"numbers": sorted([v, c] for v, c in nums)}
         return Puzzle(state=state, question=question, answer=str(answer), answer_type="integer", verifier="integer",
                       reasoning=reasoning, scene=(nums, font, k["font"], angles),
                       distractors=[str(answer + d) for d in (-3, -2, -1, 1, 2, 3)],

@@ -54,13 +54,13 @@ class Attribute:
                         f"{ORD[r]} row and {ORD[c]} column, counting from the top left?")
             reasoning = f"Row {r + 1}, column {c + 1} holds a {target.name}. Its {attr} is {answer}."
             cells = sorted([o.shape, o.color, int(o.y * k["grid"]), int(o.x * k["grid"])] for o in objs)
-            state = {"q": [qtype, attr, r, c], "cells": cells}
+            state = {"layout": "grid", "cells": cells}
         else:
             other = sorted(objs[1:], key=lambda o: -self.area(o))[0 if qtype == "largest" else -1]
             question = f"What {attr} is the {qtype} object in the image?"
             reasoning = (f"The {qtype} object is the {target.name}; the next in size, the {other.name}, is clearly "
                          f"{'smaller' if qtype == 'largest' else 'larger'}. Its {attr} is {answer}.")
-            state = {"q": [qtype, attr], "objects": sc.obj_state(objs, 0.03, 0.2)}
+            state = {"layout": "free", "objects": sc.obj_state(objs, 0.03, 0.2)}
         rng.shuffle(objs)
         vocab = COLOR_NAMES if attr == "color" else SHAPES
         return Puzzle(state=state, question=question, answer=answer, answer_type="text", verifier="exact",

@@ -73,7 +73,7 @@ class BarChart:
         distractors = ([lb for lb in LABELS[:max(n, 4)] if lb != answer] if atype == "text"
                        else [str(int(answer) + d) for d in (-2, -1, 1, 2, 3) if int(answer) + d >= 0])
         color = rng.randrange(len(BAR_COLORS))
-        return Puzzle(state={"values": values, "q": [qtype, i, j], "color": color}, question=question,
+        return Puzzle(state={"values": values, "color": color}, question=question,
                       answer=answer, answer_type=atype, verifier="integer" if atype == "integer" else "exact",
                       reasoning=reasoning, scene=(values, labels, top, step, color, qtype, i, j),
                       distractors=distractors, meta={"question_type": qtype, "n_bars": n})

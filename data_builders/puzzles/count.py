@@ -1,6 +1,6 @@
 """`count`: how many shapes (of a kind, of a colour) are in the picture.
 
-Difficulty raises the target's count range, adds distractor shapes that share one attribute with the target
+Difficulty lays shapes out freely instead of one per cell of a 4×4 grid (level 1), raises the target's count range, adds distractor shapes that share one attribute with the target
 (shape, then shape+colour conjunctions), adds the star shape and shrinks sizes. Level 1 is the CPU demo task:
 1–6 circles/squares/triangles on white, "How many shapes are in the image?". The answer is drawn first (uniform
 over its range) and the scene built around it; an independent pixel count at the model's input size (connected
@@ -16,7 +16,8 @@ from ..draw import COLOR_NAMES, plural
 from . import _scene as sc
 
 KNOBS = {
-    1: {"question": "all shapes", "target": [1, 6], "distractors": [0, 0], "shapes": 3, "radius": [0.07, 0.11]},
+    1: {"question": "all shapes", "target": [1, 6], "distractors": [0, 0], "shapes": 1, "radius": [0.085, 0.1],
+        "layout": "grid"},
     2: {"question": "one shape type", "target": [1, 6], "distractors": [1, 4], "shapes": 3, "radius": [0.06, 0.10]},
     3: {"question": "colour + shape", "target": [1, 7], "distractors": [2, 6], "shapes": 4, "radius": [0.055, 0.085]},
     4: {"question": "colour + shape", "target": [1, 8], "distractors": [4, 7], "shapes": 4, "radius": [0.05, 0.07]},
@@ -45,14 +46,17 @@ class Count:
                 specs.append(self._distractor(rng, ts, tc, shapes))
             ask = (ts, tc)
         radii = [rng.uniform(lo, hi) for _ in specs]
-        pos = sc.place(rng, radii, gap=0.025)
+        pos = sc.place_grid(rng, radii) if k.get("layout") == "grid" else sc.place(rng, radii, gap=0.025)
         if pos is None:
             return None
         objs = [sc.Obj(s, c, x, y, r) for (s, c), (x, y), r in zip(specs, pos, radii)]
         rng.shuffle(objs)
         question, reasoning = self._text(objs, ask, target)
+        if k.get("layout") == "grid":  # count row by row, then add: a chain a sampler can get wrong step by step
+            rows = [sum(int(o.y * 4) == r for o in objs) for r in range(4)]
+            reasoning = f"Rows: {', '.join(map(str, rows))}. {' + '.join(map(str, rows))} = {target}."
         lo_ans, hi_ans = k["target"]
-        return Puzzle(state={"q": list(ask) if ask else None, "objects": sc.obj_state(objs, lo, hi)},
+        return Puzzle(state={"objects": sc.obj_state(objs, lo, hi)},
                       question=question, answer=str(target), answer_type="integer", verifier="integer",
                       reasoning=reasoning, scene=objs,
                       distractors=[str(v) for v in range(max(0, lo_ans - 1), hi_ans + 2) if v != target],

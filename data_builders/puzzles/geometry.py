@@ -55,8 +55,8 @@ class Geometry:
         verifier = "numeric" if not float(answer).is_integer() else "integer"
         ans = _fmt(answer)
         fill = rng.randrange(len(FILLS))
-        state = {"q": qtype, "shape": [[round(x, 2), round(y, 2)] for x, y in pts],
-                 "labels": sorted(labels.values()) if labels else []}
+        state = {"shape": [[round(x, 2), round(y, 2)] for x, y in pts],  # what is drawn, not what is asked
+                 "labels": [[i, v] for i, v in sorted(labels.items())]}
         dist = [_fmt(answer + d) for d in (-2, -1, 1, 2, 3) if answer + d > 0]
         return Puzzle(state=state, question=question, answer=ans, answer_type="integer" if verifier == "integer"
                       else "number", verifier=verifier, reasoning=reasoning, scene=(_fit(pts), labels, fill),

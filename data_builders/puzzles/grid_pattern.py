@@ -58,9 +58,10 @@ class GridPattern:
                     "color": "What color should the shapes in the cell marked with a question mark be?",
                     "shape": "What shape should the cell marked with a question mark contain?"}[ask]
         reasoning = self._reason(ask, counts, colors, shapes, mr, mc, step, answer)
-        cells = [[counts[r][c], colors[r][c], shapes[r][c]] for r in range(3) for c in range(3)]
+        cells = [[counts[r][c], colors[r][c], shapes[r][c]] if (r, c) != (mr, mc) else "?"
+                 for r in range(3) for c in range(3)]
         vocab = {"count": [str(v) for v in range(1, MAX_COUNT + 1)], "color": COLOR_NAMES, "shape": SHAPES4}[ask]
-        return Puzzle(state={"cells": cells, "missing": [mr, mc], "ask": ask}, question=question, answer=answer,
+        return Puzzle(state={"cells": cells}, question=question, answer=answer,
                       answer_type="integer" if ask == "count" else "text",
                       verifier="integer" if ask == "count" else "exact", reasoning=reasoning,
                       scene=(counts, colors, shapes, (mr, mc)), distractors=[v for v in vocab if v != answer],

@@ -50,7 +50,7 @@ class Spatial:
         question, answer, reasoning, key, margin, vocab = made
         if qtype != "relation":
             vocab = self._name_distractors(rng, objs, answer)
-        return Puzzle(state={"q": key, "objects": sc.obj_state(objs, 0.05, 0.075)}, question=question,
+        return Puzzle(state={"objects": sc.obj_state(objs, 0.05, 0.075)}, question=question,
                       answer=answer, answer_type="text", verifier="exact", reasoning=reasoning,
                       scene=(objs, margin), distractors=[v for v in vocab if v != answer],
                       meta={"question_type": qtype, "n_objects": n})

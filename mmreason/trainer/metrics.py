@@ -45,11 +45,11 @@ class MetricsLogger:
         if self.path:
             self.path.parent.mkdir(parents=True, exist_ok=True)
 
-    def log(self, record: dict) -> None:
+    def log(self, record: dict, console: bool | None = None) -> None:
         if self.path:
             with open(self.path, "a") as f:
                 f.write(json.dumps({k: _clean(v) for k, v in record.items()}, sort_keys=True) + "\n")
-        if self.console:
+        if self.console if console is None else console:
             head = [f"{record.get('phase', '')} step {record.get('step', '?')}"]
             for k in self.HEADLINE:
                 if k in record and isinstance(record[k], (int, float)):
