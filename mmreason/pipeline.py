@@ -204,15 +204,20 @@ class Pipeline:
         print(f"[resume] from {ckpt} (step {state['step']})", flush=True)
         return int(state["step"])
 
-    def _rl(self, resume_from: Path | None) -> None:
+    def make_rl_trainer(self) -> RLTrainer:
+        """The RL trainer over the loaded policy, with a fresh optimizer, schedule and data stream."""
         from .data import Mixture, derive_seed
 
         cfg, o = self.cfg, self.cfg.optim
-        model = self.policy.model
-        opt = make_optimizer(model, o.lr, o.weight_decay, (o.beta1, o.beta2), o.eps)
+        opt = make_optimizer(self.policy.model, o.lr, o.weight_decay, (o.beta1, o.beta2), o.eps)
         sched = make_scheduler(opt, o.warmup_steps, cfg.train.steps, o.schedule, o.min_lr_ratio)
         mixture = Mixture(self.train_sources, seed=derive_seed(cfg.run.seed, "rl"))
-        trainer = RLTrainer(cfg, self.policy, self.engine, self.encoder, self.reward_fn, mixture, opt, sched)
+        return RLTrainer(cfg, self.policy, self.engine, self.encoder, self.reward_fn, mixture, opt, sched)
+
+    def _rl(self, resume_from: Path | None) -> None:
+        cfg = self.cfg
+        model = self.policy.model
+        trainer = self.make_rl_trainer()
         if resume_from is not None:
             load_model_weights(model, resume_from)
             state = load_trainer_state(resume_from)

@@ -102,9 +102,18 @@ def test_count_level1_is_the_demo_task(tmp_path):
     for r in read_rows(d):
         assert r["question"] == "How many shapes are in the image?" and r["verifier"] == "integer"
         assert 1 <= int(r["answer"]) <= 6 and r["answer_type"] == "integer"
-        assert r["reasoning"].startswith("I see ") and len(r["reasoning"].split()) <= 25
+        # row-by-row trace: "Rows: a, b, c, d. a + b + c + d = N." with the rows summing to the answer
+        m = re.fullmatch(r"Rows: (\d), (\d), (\d), (\d)\. (\d) \+ (\d) \+ (\d) \+ (\d) = (\d+)\.", r["reasoning"])
+        assert m, r["reasoning"]
+        rows = [int(x) for x in m.groups()[:4]]
+        assert rows == [int(x) for x in m.groups()[4:8]] and sum(rows) == int(m.group(9)) == int(r["answer"])
         im = Image.open(d / r["images"][0])
         assert im.size == (112, 112) and im.getpixel((0, 0)) == (255, 255, 255)
+        # objects sit one per cell of a 4×4 grid: the non-white pixels of each row band hold that row's count
+        px = np.asarray(im.convert("L")) < 200
+        for band, want in enumerate(rows):
+            strip = px[band * 28 + 2:(band + 1) * 28 - 2]
+            assert (strip.any() if want else not strip.any()), (r["id"], band, want)
 
 
 def test_count_pixels_agree_at_model_size(open_builds):

@@ -71,3 +71,20 @@ def test_errors_are_one_line_without_traceback(tmp_path, args, expect):
 def test_debug_shows_traceback(tmp_path):
     r = mmreason("--debug", "show-config", "train.stepz=1")
     assert r.returncode != 0 and "Traceback" in r.stderr
+
+
+def test_train_runs_from_the_cli_and_writes_summary(tmp_path, sft_model_dir, count_data):
+    import json
+
+    from conftest import rl_overrides
+
+    r = mmreason("train", "configs/demo.yaml", *rl_overrides(tmp_path / "run", sft_model_dir, count_data,
+                                                             "train.steps=2", "sft.steps=0", "data.build=[]"),
+                 cwd=os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+    assert r.returncode == 0, r.stderr[-2000:]
+    summary = json.loads((tmp_path / "run" / "summary.json").read_text())
+    for k in ("heldout_accuracy/greedy/initial", "heldout_accuracy/sampled/initial", "heldout_accuracy/greedy/rl",
+              "heldout_accuracy/sampled/rl", "wall_time_s"):
+        assert k in summary and k in r.stdout
+    metrics = [json.loads(line) for line in (tmp_path / "run" / "metrics.jsonl").read_text().splitlines()]
+    assert [m["step"] for m in metrics if m.get("phase") == "rl"] == [1, 2]

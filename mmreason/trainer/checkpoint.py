@@ -98,15 +98,12 @@ def load_trainer_state(ckpt: str | Path) -> dict:
 
 
 def load_model_weights(model, ckpt: str | Path) -> None:
-    """Load a checkpoint's weights into an existing (same-architecture) model, strictly."""
-    from safetensors.torch import load_file
+    """Load a checkpoint's weights into an existing model of the same architecture, strictly.
 
-    files = sorted((Path(ckpt) / "model").glob("*.safetensors"))
-    state = {}
-    for f in files:
-        state.update(load_file(str(f)))
-    missing, unexpected = model.load_state_dict(state, strict=False)
-    tied = {k for k in missing if "lm_head" in k and getattr(model.config, "tie_word_embeddings", False)}
-    if set(missing) - tied or unexpected:
-        raise RuntimeError(f"checkpoint {ckpt} does not match the model: missing {sorted(set(missing) - tied)[:5]}, "
-                           f"unexpected {sorted(unexpected)[:5]}")
+    The weights go through `from_pretrained`, so transformers' own key conversions (saved names differ from
+    module names in transformers 5) apply exactly as for any user loading the checkpoint.
+    """
+    from transformers import AutoModelForImageTextToText
+
+    loaded = AutoModelForImageTextToText.from_pretrained(Path(ckpt) / "model", dtype=next(model.parameters()).dtype)
+    model.load_state_dict(loaded.state_dict(), strict=True)

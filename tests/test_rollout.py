@@ -1,0 +1,83 @@
+"""The transformers rollout engine: grouping, left padding, logprobs, finish reasons, banned vision tokens."""
+
+import copy
+
+import pytest
+import torch
+from PIL import Image, ImageDraw
+
+from mmreason.model import Policy
+from mmreason.prompts import PromptEncoder, PromptFormat, collate_prompts
+from mmreason.rollout import SamplingParams, make_engine
+from mmreason.trainer.batch import make_batch
+from mmreason.trainer.logprobs import response_logprobs
+from mmreason.types import ImagePart, Sample, user
+
+
+def samples():
+    out = []
+    for i, q in enumerate(["How many?", "How many shapes are in the image? Count carefully please."]):
+        img = Image.new("RGB", (112, 112), "white")
+        ImageDraw.Draw(img).ellipse((10, 10, 40 + 10 * i, 40), fill="red")
+        out.append(Sample(id=f"s{i}", messages=[user(ImagePart(), q)], images=[img], answer="1"))
+    out.append(Sample(id="text", messages=[user("What is 2 + 2?")], answer="4"))  # text-only row in the same batch
+    return out
+
+
+@pytest.fixture(scope="module")
+def setup(tiny_policy):
+    enc = PromptEncoder(tiny_policy.processor, PromptFormat(), 512)
+    return tiny_policy, enc, [enc.encode(s) for s in samples()]
+
+
+def test_groups_of_g_with_logprobs_and_finish_reasons(setup):
+    policy, enc, prompts = setup
+    engine = make_engine("hf", policy, batch_size=5)  # 3 prompts × G=4 = 12 sequences over 3 generate calls
+    torch.manual_seed(0)
+    out = engine.generate(prompts, SamplingParams(n=4, max_new_tokens=10))
+    assert [len(g) for g in out] == [4, 4, 4]
+    stop = set(policy.stop_token_ids())
+    for group in out:
+        for c in group:
+            assert 1 <= len(c.token_ids) <= 10 and len(c.logprobs) == len(c.token_ids)
+            assert all(lp <= 0 for lp in c.logprobs)
+            if c.finish_reason == "stop":
+                assert c.token_ids[-1] in stop
+            else:
+                assert len(c.token_ids) == 10 and not stop & set(c.token_ids)
+
+
+def test_left_padding_gives_the_same_greedy_output_as_alone(setup):
+    policy, enc, prompts = setup
+    engine = make_engine("hf", policy, batch_size=8)
+    greedy = SamplingParams(n=1, temperature=0.0, max_new_tokens=8)
+    batched = [g[0].token_ids for g in engine.generate(prompts, greedy)]
+    alone = [engine.generate([p], greedy)[0][0].token_ids for p in prompts]
+    assert batched == alone
+
+
+def test_engine_logprobs_match_the_training_forward(setup):
+    policy, enc, prompts = setup
+    engine = make_engine("hf", policy)
+    torch.manual_seed(1)
+    out = engine.generate(prompts, SamplingParams(n=2, max_new_tokens=8))
+    batch = make_batch(prompts, out, torch.zeros(3, 2), torch.zeros(3, 2), policy.tokenizer.pad_token_id)
+    with torch.no_grad():
+        lp, _ = response_logprobs(policy.model, batch, image_token_id=enc.image_token_id, merge_size=2)
+    gap = ((lp - batch.rollout_logprobs).abs() * batch.response_mask).max()
+    assert gap < 1e-4, f"trainer vs rollout logprob gap {gap}"
+
+
+def test_vision_placeholders_are_never_sampled(setup):
+    policy, enc, prompts = setup
+    model = copy.deepcopy(policy.model)
+    pad = enc.image_token_id
+    with torch.no_grad():  # tied embeddings: a large constant row makes <|image_pad|> the likeliest next token
+        model.get_input_embeddings().weight[pad].fill_(5.0)
+    biased = Policy(model=model, processor=policy.processor)
+    free = model.generate(**collate_prompts(prompts[:1], 0), do_sample=False, max_new_tokens=6, pad_token_id=0)
+    assert (free[0, -6:] == pad).any(), "without the ban the biased model emits <|image_pad|>"
+    out = make_engine("hf", biased).generate(prompts, SamplingParams(n=3, max_new_tokens=6))
+    banned = set(biased.banned_token_ids())
+    assert pad in banned
+    assert not any(banned & set(c.token_ids) for g in out for c in g)
