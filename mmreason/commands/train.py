@@ -19,7 +19,12 @@ def run(args) -> int:
     from transformers.utils import logging as hf_logging
 
     hf_logging.disable_progress_bar()
+    from ..distributed import comm
+
     summary = run_training(cfg)
+    comm.destroy()  # a clean exit for gloo/nccl (no-op in one process)
+    if not comm.is_main():
+        return 0
     keys = {k: v for k, v in summary.items() if k.startswith("heldout_accuracy/") or k == "wall_time_s"}
     print(json.dumps(keys, indent=2, sort_keys=True))
     print(f"summary: {summary['run_dir']}/summary.json")

@@ -4,23 +4,26 @@ from __future__ import annotations
 
 import torch
 
+from ..distributed.vision_keepalive import text_only_forward
 from ..prompts import check_image_tokens
 from .batch import RolloutBatch
 
 
 def response_logprobs(model, batch: RolloutBatch, *, temperature: float = 1.0, with_entropy: bool = False,
-                      image_token_id: int | None = None, merge_size: int = 2
+                      image_token_id: int | None = None, merge_size: int = 2, keep_vision_alive: bool = False
                       ) -> tuple[torch.Tensor, torch.Tensor | None]:
     """(B, Tr) logprobs of the response tokens (and (B, Tr) entropies when asked).
 
     The image-token count is checked before the forward. `temperature` scales logits as the sampler did.
+    `keep_vision_alive` (ZeRO-3) runs the vision tower on a dummy image when the batch has no image.
     """
     device = next(model.parameters()).device
     inputs = batch.model_inputs(device)
     if image_token_id is not None:
         check_image_tokens(inputs["input_ids"], inputs.get("image_grid_thw"), image_token_id, merge_size,
                            where="training batch")
-    logits = model(**inputs, use_cache=False).logits
+    with text_only_forward(keep_vision_alive and "pixel_values" not in inputs):
+        logits = model(**inputs, use_cache=False).logits
     Tp = batch.prompt_len
     logits = logits[:, Tp - 1:-1].float()
     if temperature not in (0.0, 1.0):

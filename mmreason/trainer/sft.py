@@ -2,7 +2,8 @@
 
 Targets are rendered by the prompt format (`<think>reasoning</think><answer>gold</answer>` for R1) and followed by
 the end-of-turn token; the prompt (images included) is encoded exactly as for RL, so the SFT and RL policies see
-the same inputs.
+the same inputs. With several ranks each takes its slice of the batch and the loss is normalised by the global
+token count, so the update equals the one-process update on the whole batch.
 """
 
 from __future__ import annotations
@@ -11,6 +12,7 @@ import time
 
 import torch
 
+from ..distributed import comm
 from .batch import RolloutBatch, build_sequences
 from .logprobs import response_logprobs
 
@@ -28,27 +30,32 @@ def sft_batch(encoder, samples, targets: list[str] | None = None) -> RolloutBatc
                         response_mask=mask, prompt_len=Tp, rewards=z, advantages=z, group_ids=torch.arange(len(samples)))
 
 
-def sft_step(model, encoder, samples, optimizer, scheduler, *, micro_batch_size: int, grad_clip: float,
-             targets: list[str] | None = None) -> dict:
-    """One optimizer step of token-mean cross-entropy over the assistant tokens of `samples`."""
+def sft_step(backend, encoder, samples, scheduler, *, micro_batch_size: int, targets: list[str] | None = None,
+             keep_vision_alive: bool = False) -> dict:
+    """One optimizer step of token-mean cross-entropy over the assistant tokens of `samples` (the global batch;
+    this rank trains on its slice)."""
     t0 = time.perf_counter()
-    batch = sft_batch(encoder, samples, targets)
-    n_tokens = float(batch.response_mask.sum().clamp(min=1.0))
+    world, rank = comm.world_size(), comm.rank()
+    if len(samples) % world:
+        raise ValueError(f"an SFT batch of {len(samples)} samples does not split evenly over {world} ranks")
+    per = len(samples) // world
+    mine = list(range(rank * per, (rank + 1) * per))
+    batch = sft_batch(encoder, [samples[i] for i in mine], [targets[i] for i in mine] if targets else None)
+    n_tokens = sum(comm.all_gather_object(float(batch.response_mask.sum())))
+    n_tokens = max(n_tokens, 1.0)
+    model = backend.module
     model.train()
-    optimizer.zero_grad(set_to_none=True)
-    total = 0.0
-    correct = 0.0
+    total = correct = 0.0
     for s in range(0, len(batch), micro_batch_size):
         micro = batch.select(list(range(s, min(len(batch), s + micro_batch_size))))
         logprobs, _ = response_logprobs(model, micro, image_token_id=encoder.image_token_id,
-                                        merge_size=encoder.merge_size)
+                                        merge_size=encoder.merge_size, keep_vision_alive=keep_vision_alive)
         loss = -(logprobs * micro.response_mask).sum() / n_tokens
-        loss.backward()
+        backend.backward(loss * backend.data_parallel_size)
         total += float(loss.detach())
         correct += float(((logprobs.detach() > -0.693) * micro.response_mask).sum())  # p > 0.5 ≈ greedy-correct
-    params = [p for p in model.parameters() if p.requires_grad]
-    gn = torch.nn.utils.clip_grad_norm_(params, grad_clip) if grad_clip > 0 else torch.tensor(0.0)
-    optimizer.step()
+    grad_norm = backend.step()
     scheduler.step()
-    return {"loss": total, "token_acc": correct / n_tokens, "grad_norm": float(gn),
-            "lr": optimizer.param_groups[0]["lr"], "tokens": n_tokens, "time/step": time.perf_counter() - t0}
+    return comm.reduce_metrics({"loss": total, "token_acc": correct * world / n_tokens,
+                                "grad_norm": grad_norm, "lr": scheduler.get_last_lr()[0], "tokens": n_tokens,
+                                "time/step": time.perf_counter() - t0})
