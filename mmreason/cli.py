@@ -16,6 +16,7 @@ COMMANDS = {
     "verify": "verify",
     "train": "train",
     "eval": "evaluate",
+    "export": "export",
 }
 
 

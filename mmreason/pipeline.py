@@ -155,9 +155,13 @@ class Pipeline:
         from .distributed.deepspeed_backend import DeepSpeedBackend
 
         ds = cfg.deepspeed
-        return DeepSpeedBackend(self.policy.model, opt, zero_stage=ds.zero_stage, micro_batch_size=micro_batch_size,
-                                rows_per_minibatch=rows_per_minibatch, grad_clip=o.grad_clip, dtype=cfg.model.dtype,
-                                offload_optimizer=ds.offload_optimizer, offload_params=ds.offload_params)
+        backend = DeepSpeedBackend(self.policy.model, opt, zero_stage=ds.zero_stage,
+                                   micro_batch_size=micro_batch_size, rows_per_minibatch=rows_per_minibatch,
+                                   grad_clip=o.grad_clip, dtype=cfg.model.dtype,
+                                   offload_optimizer=ds.offload_optimizer, offload_params=ds.offload_params)
+        if comm.is_main():  # the derived DeepSpeed config, for inspection
+            write_json(self.run_dir / "deepspeed_config.json", backend.config)
+        return backend
 
     def _keep_vision_alive(self) -> bool:
         """Under DeepSpeed every rank runs the vision tower in every forward (ZeRO-3 gathers its weights, and

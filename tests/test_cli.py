@@ -88,3 +88,8 @@ def test_train_runs_from_the_cli_and_writes_summary(tmp_path, sft_model_dir, cou
         assert k in summary and k in r.stdout
     metrics = [json.loads(line) for line in (tmp_path / "run" / "metrics.jsonl").read_text().splitlines()]
     assert [m["step"] for m in metrics if m.get("phase") == "rl"] == [1, 2]
+
+
+def test_accepts_the_deepspeed_launchers_local_rank():
+    r = mmreason("--local_rank=0", "show-config", "train.steps=2")
+    assert r.returncode == 0 and "steps: 2" in r.stdout, r.stderr

@@ -63,3 +63,27 @@ def test_unknown_adapter_name_fails_at_load(tmp_path):
         load_config(None, ["data.train=[{adapter: puzles, path: x}]"])
     cfg = load_config(None, ["data.train=[{adapter: 'my_pkg.mod:MyAdapter', path: x}]"])  # import paths resolve later
     assert cfg.data.train[0].adapter == "my_pkg.mod:MyAdapter"
+
+
+def test_several_files_merge_in_order(tmp_path):
+    a = tmp_path / "a.yaml"
+    a.write_text("train:\n  steps: 5\ndeepspeed:\n  zero_stage: 2\n")
+    b = tmp_path / "b.yaml"
+    b.write_text("deepspeed:\n  enabled: true\n  zero_stage: 3\n")
+    cfg = load_config([str(a), str(b)], ["train.steps=6"])
+    assert (cfg.train.steps, cfg.deepspeed.enabled, cfg.deepspeed.zero_stage) == (6, True, 3)
+    from mmreason.commands.show_config import split_config_args
+
+    assert split_config_args(str(a), [str(b), "x.y=1"]) == ([str(a), str(b)], ["x.y=1"])
+    assert split_config_args("x.y=1", []) == (None, ["x.y=1"])
+    with pytest.raises(ConfigError, match="config files come first"):
+        split_config_args(str(a), ["x.y=1", str(b)])
+
+
+def test_shipped_configs_are_valid():
+    from pathlib import Path
+
+    root = Path(__file__).resolve().parents[1] / "configs"
+    for overlay in sorted((root / "deepspeed").glob("*.yaml")):
+        cfg = load_config([str(root / "demo.yaml"), str(overlay)])
+        assert cfg.deepspeed.enabled and cfg.train.steps > 0

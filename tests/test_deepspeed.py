@@ -80,6 +80,13 @@ def test_zero3_checkpoint_resume_equals_uninterrupted_and_exports(runs):
     proc = AutoProcessor.from_pretrained(ckpt / "model")
     ids = proc.tokenizer("How many shapes?", return_tensors="pt")["input_ids"]
     assert model.generate(ids, max_new_tokens=4, do_sample=False).shape[1] == ids.shape[1] + 4
+    # `mmreason export` consolidates DeepSpeed's shards offline: the same weights as the gathered model/
+    out = d / "exported"
+    r = subprocess.run([sys.executable, "-m", "mmreason", "export", str(ckpt), "--out", str(out)],
+                       capture_output=True, text=True, env=ENV, timeout=300, cwd=ROOT)
+    assert r.returncode == 0, r.stderr[-3000:]
+    exported = AutoModelForImageTextToText.from_pretrained(out).state_dict()
+    assert all(torch.equal(exported[k], v) for k, v in model.state_dict().items())
 
 
 @pytest.mark.parametrize("option, allowed", [("model.freeze_vision=true", lambda n: "visual" not in n),

@@ -138,3 +138,28 @@ def test_dynamic_sampling_drops_all_equal_groups(tmp_path, tiny_model_dir, count
     # the untrained policy gets every answer wrong: every group has equal rewards, so all are dropped and the
     # trainer samples the maximum number of extra rounds, then trains on the uninformative batch as it is
     assert m["dynamic/rounds"] == 2 and m["dynamic/groups_seen"] == 12 and m["zero_std_groups_frac"] == 1.0
+
+
+def test_gradient_checkpointing_gives_the_same_gradients(tiny_model_dir, count_data):
+    from mmreason.config import ModelConfig
+    from mmreason.data import load_sources
+    from mmreason.config import SourceConfig
+    from mmreason.model import load_policy, prepare_model
+    from mmreason.prompts import PromptEncoder, PromptFormat
+    from mmreason.trainer.logprobs import response_logprobs
+    from mmreason.trainer.sft import sft_batch
+
+    samples = list(load_sources([SourceConfig(name="c", adapter="puzzles", path=count_data["train"])])[0].samples)[:4]
+    grads = []
+    for ckpt in (False, True):
+        pol = prepare_model(load_policy(tiny_model_dir), ModelConfig(gradient_checkpointing=ckpt))
+        assert pol.model.is_gradient_checkpointing == ckpt
+        enc = PromptEncoder(pol.processor, PromptFormat(), 512)
+        batch = sft_batch(enc, samples)
+        pol.model.train()
+        lp, _ = response_logprobs(pol.model, batch, image_token_id=enc.image_token_id)
+        (-(lp * batch.response_mask).sum()).backward()
+        grads.append({n: p.grad.clone() for n, p in pol.model.named_parameters() if p.grad is not None})
+    assert grads[0].keys() == grads[1].keys() and len(grads[0]) > 50
+    for n in grads[0]:
+        assert torch.allclose(grads[0][n], grads[1][n], atol=1e-6, rtol=1e-4), n

@@ -3,16 +3,22 @@ HELP = "print the merged, validated config (defaults ← YAML ← key=value over
 
 def add_arguments(p):
     p.add_argument("config", nargs="?", help="YAML config file (omit for the defaults)")
-    p.add_argument("overrides", nargs="*", help="key=value overrides, e.g. train.steps=10")
+    p.add_argument("overrides", nargs="*", help="more YAML files (merged in order), then key=value overrides")
 
 
 def split_config_args(config, overrides):
-    """Allow `show-config key=value` with no file: a first argument with '=' that is no file is an override."""
-    import os
+    """Config files first (merged in order), then key=value overrides; `show-config key=value` needs no file.
 
-    if config is not None and "=" in config and not os.path.exists(config):
-        return None, [config, *overrides]
-    return config, list(overrides)
+    Returns (list of files or None, overrides)."""
+    args = ([config] if config is not None else []) + list(overrides)
+    files = []
+    while args and "=" not in args[0]:
+        files.append(args.pop(0))
+    for a in args:
+        if "=" not in a:
+            from ..errors import ConfigError
+            raise ConfigError(f"'{a}' after the overrides: config files come first, then key=value overrides")
+    return (files or None), args
 
 
 def run(args) -> int:

@@ -115,17 +115,22 @@ def _parse_override(item: str) -> tuple[str, object]:
     return key, value
 
 
-def load_config(path: str | os.PathLike | None = None, overrides: list[str] | tuple[str, ...] = ()) -> Config:
-    """defaults ← YAML file ← overrides; returns a validated `Config`. Raises ConfigError naming the key."""
+def load_config(path: str | os.PathLike | list | tuple | None = None,
+                overrides: list[str] | tuple[str, ...] = ()) -> Config:
+    """defaults ← YAML file(s), in order ← overrides; returns a validated `Config`.
+
+    Several files merge left to right (e.g. a recipe, then configs/deepspeed/zero3.yaml). Raises ConfigError
+    naming the file and the dotted key."""
     schema = OmegaConf.structured(Config)
     merged = schema
-    if path is not None:
-        data = _read_yaml(str(path))
-        check_keys(data, Config, "", str(path))
+    paths = [] if path is None else [path] if isinstance(path, (str, os.PathLike)) else list(path)
+    for one in paths:
+        data = _read_yaml(str(one))
+        check_keys(data, Config, "", str(one))
         try:
             merged = OmegaConf.merge(merged, OmegaConf.create(data))
         except OmegaConfBaseException as e:
-            raise _explain(e, schema, str(path)) from None
+            raise _explain(e, schema, str(one)) from None
     for item in overrides:
         key, value = _parse_override(item)
         tp = _type_at(key)
@@ -139,7 +144,7 @@ def load_config(path: str | os.PathLike | None = None, overrides: list[str] | tu
         OmegaConf.resolve(merged)
         cfg: Config = OmegaConf.to_object(merged)
     except OmegaConfBaseException as e:
-        raise _explain(e, schema, str(path) if path else "config") from None
+        raise _explain(e, schema, ", ".join(map(str, paths)) or "config") from None
     return cfg.validate()
 
 
