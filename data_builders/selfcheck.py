@@ -1,8 +1,7 @@
 """Self-check of every item: its gold answer scores 1.0 through its own verifier, a wrong answer scores 0.
 
-The verifiers the trainer uses live in `mmreason.rewards` (`get_verifier(name)(completion, gold, options) ->
-Score`). When that package is importable the builder uses it; otherwise it falls back to the small built-in
-checkers below (the manifest records which one ran). Swap point: `scorer()`.
+The verifiers are the trainer's own (`mmreason.rewards`: `get_verifier(name)(completion, gold, options) ->
+Score`), so data and rewards can never disagree about what a correct answer is.
 """
 
 from __future__ import annotations
@@ -23,11 +22,8 @@ def completion_for(reasoning: str, answer: str) -> str:
 
 @lru_cache(maxsize=1)
 def scorer() -> tuple[str, Scorer]:
-    """('mmreason.rewards', fn) when the project's verifiers are importable, else ('builtin', fallback)."""
-    try:
-        from mmreason.rewards import get_verifier
-    except ImportError:
-        return "builtin", _builtin_score
+    """('mmreason.rewards', fn): the name recorded in the manifest and the scoring function."""
+    from mmreason.rewards import get_verifier
 
     def score(name: str, completion: str, gold: str, options: dict | None) -> float:
         return float(get_verifier(name)(completion, gold, options).accuracy)
@@ -67,60 +63,5 @@ def check_item(row: dict, distractors: list[str]) -> None:
                              f"against gold {row['answer']!r} under verifier '{row['verifier']}'")
 
 
-# ---------------------------------------------------------------- built-in fallback checkers
-
-def _extract(completion: str) -> str | None:
-    m = re.findall(r"<answer>(.*?)</answer>", completion, flags=re.S)
-    return m[-1].strip() if m else None
-
-
 def _norm_exact(s: str) -> str:
     return " ".join(re.sub(r"[^\w\s:./-]", " ", s.lower()).split()).strip(" .")
-
-
-def _number(s: str) -> Fraction | None:
-    try:
-        return Fraction(s.replace(",", "").replace(" ", ""))
-    except (ValueError, ZeroDivisionError):
-        return None
-
-
-def _levenshtein(a: str, b: str) -> int:
-    prev = list(range(len(b) + 1))
-    for i, ca in enumerate(a, 1):
-        cur = [i]
-        for j, cb in enumerate(b, 1):
-            cur.append(min(prev[j] + 1, cur[j - 1] + 1, prev[j - 1] + (ca != cb)))
-        prev = cur
-    return prev[-1]
-
-
-def _builtin_score(name: str, completion: str, gold: str, options: dict | None) -> float:
-    pred = _extract(completion)
-    if pred is None or not pred:
-        return 0.0
-    if name in ("integer", "numeric", "math"):
-        p, g = _number(pred), _number(gold)
-        if p is None or g is None:
-            return 0.0
-        if name == "numeric":
-            return float(abs(p - g) <= max(Fraction(1, 10**6), abs(g) * Fraction(1, 100)))
-        return float(p == g)
-    if name == "choice":
-        letters = "ABCD"
-        choices = (options or {}).get("choices") or []
-        if pred.upper().strip(" .()") in letters[: len(choices)]:
-            return float(pred.upper().strip(" .()") == gold)
-        return float(gold in letters and letters.index(gold) < len(choices) and pred == choices[letters.index(gold)])
-    if name == "exact":
-        return float(_norm_exact(pred) == _norm_exact(gold))
-    ws = " ".join(pred.split()), " ".join(gold.split())
-    if name == "ocr_exact":
-        return float(ws[0] == ws[1])
-    if name == "ocr_anls":
-        p, g = ws[0].lower(), ws[1].lower()
-        nl = _levenshtein(p, g) / max(len(p), len(g), 1)
-        return 1 - nl if nl < 0.5 else 0.0
-    if name == "ocr_cer":
-        return max(0.0, 1 - _levenshtein(ws[0], ws[1]) / max(len(ws[1]), 1))
-    raise SelfCheckError(f"no built-in checker for verifier '{name}'")

@@ -257,9 +257,17 @@ class Pipeline:
                                 {"scheduler": sched.state_dict(), "mixture": mixture.state_dict()}, backend,
                                 keep=cfg.train.keep_checkpoints)
         save_model(self.policy.model, self.policy.processor, self.run_dir / "sft_model", backend)
-        if cfg.deepspeed.enabled:  # the RL phase starts a fresh engine from the saved (full) weights
+        if cfg.deepspeed.enabled:  # the RL phase starts a fresh DeepSpeed engine from the saved (full) weights
             self.policy = self._load_policy(str(self.run_dir / "sft_model"))
+        self._refresh_engine()
+
+    def _refresh_engine(self) -> None:
+        """Point the rollout engine at the current policy weights (a shared-module engine is rebuilt, which is
+        free; a separate one, e.g. vLLM, gets the weights synced)."""
+        if getattr(self.engine, "shares_policy", False):
             self.engine = self._make_engine(self.policy)
+        else:
+            self.engine.load_weights(self.policy.model.named_parameters())
 
     def make_rl_trainer(self) -> RLTrainer:
         """The RL trainer over the loaded policy, with a fresh optimizer, schedule and data stream."""
@@ -267,7 +275,8 @@ class Pipeline:
 
         cfg = self.cfg
         ref = copy.deepcopy(self.policy.model).eval().requires_grad_(False) if cfg.algorithm.kl_beta > 0 else None
-        if self.zero3:  # ZeRO-3 shards the trained module: the rollout engine generates with a full copy
+        if self.zero3 and getattr(self.engine, "shares_policy", False):
+            # ZeRO-3 shards the trained module: the transformers engine generates with a full copy instead
             rollout_policy = Policy(model=copy.deepcopy(self.policy.model).eval(), processor=self.policy.processor)
             self.engine = self._make_engine(rollout_policy)
             self.engine.shares_policy = False

@@ -10,8 +10,6 @@ from __future__ import annotations
 import itertools
 import os
 import random
-import shutil
-import tempfile
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -149,10 +147,11 @@ def build_config(tokenizer, spec: TinySpec):
 
 
 def init_model(out: str | os.PathLike, size: str = "tiny", seed: int = 0, overwrite: bool = False) -> Path:
-    """Write the embedded model to `out` (atomically: built in a temp dir, then renamed)."""
+    """Write the embedded model to `out` (atomically: built in a temporary directory, then renamed)."""
     import torch
     from transformers import GenerationConfig, Qwen2_5_VLForConditionalGeneration
 
+    from .atomic import atomic_directory
     from .errors import MMReasonError
 
     if size not in SIZES:
@@ -175,15 +174,7 @@ def init_model(out: str | os.PathLike, size: str = "tiny", seed: int = 0, overwr
     model.generation_config = GenerationConfig(eos_token_id=config.text_config.eos_token_id,
                                                pad_token_id=config.text_config.pad_token_id,
                                                bos_token_id=config.text_config.bos_token_id)
-    out.parent.mkdir(parents=True, exist_ok=True)
-    tmp = Path(tempfile.mkdtemp(prefix=f".{out.name}.", dir=out.parent))
-    try:
+    with atomic_directory(out) as tmp:
         model.save_pretrained(tmp)
         processor.save_pretrained(tmp)
-        if out.exists():
-            shutil.rmtree(out)
-        os.replace(tmp, out)
-    except BaseException:
-        shutil.rmtree(tmp, ignore_errors=True)
-        raise
     return out

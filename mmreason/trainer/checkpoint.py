@@ -15,12 +15,12 @@ from __future__ import annotations
 import os
 import random
 import shutil
-import tempfile
 from pathlib import Path
 
 import numpy as np
 import torch
 
+from ..atomic import atomic_directory
 from ..distributed import comm
 
 
@@ -54,17 +54,9 @@ def save_model(model, processor, out: str | Path, backend=None) -> Path:
         gathered.__enter__()
     try:
         if comm.is_main():
-            out.parent.mkdir(parents=True, exist_ok=True)
-            tmp = Path(tempfile.mkdtemp(prefix=f".{out.name}.tmp.", dir=out.parent))
-            try:
+            with atomic_directory(out) as tmp:
                 _unwrap_for_save(model).save_pretrained(tmp)
                 processor.save_pretrained(tmp)
-                if out.exists():
-                    shutil.rmtree(out)
-                os.replace(tmp, out)
-            except BaseException:
-                shutil.rmtree(tmp, ignore_errors=True)
-                raise
     finally:
         if gathered is not None:
             gathered.__exit__(None, None, None)
