@@ -65,7 +65,7 @@ class EncodedPrompt:
 
     @property
     def num_image_tokens(self) -> int:
-        return int(self.mm_token_type_ids and sum(1 for t in self.mm_token_type_ids if t == 1) or 0)
+        return sum(t == 1 for t in self.mm_token_type_ids or ())
 
 
 def expected_image_tokens(image_grid_thw: torch.Tensor | None, merge_size: int) -> int:
