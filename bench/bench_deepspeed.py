@@ -1,6 +1,5 @@
 """DeepSpeed update cost on CPU: seconds per RL update step and full-weight gather (+ copy into the rollout
 engine) for ZeRO-0/2/3 with two ranks on the `small` embedded model. Prints one JSON object.
-
     python bench/bench_deepspeed.py [--nproc 2] [--steps 4] [--size small]
 
 Each stage runs as its own `torchrun` job (this file re-launched with --worker).
@@ -22,19 +21,16 @@ ROOT = Path(__file__).resolve().parents[1]
 
 
 def worker(args) -> None:
-    import copy
 
     import torch
     from transformers.utils import logging as hf_logging
 
     from mmreason.config import load_config
     from mmreason.distributed import comm
-    from mmreason.model import Policy
     from mmreason.pipeline import Pipeline
-    from mmreason.rollout import SamplingParams
-    from mmreason.rollout.hf_engine import HFEngine
+    from mmreason.rollout import SamplingParams, make_engine
     from mmreason.trainer.metrics import PhaseTimer
-    from mmreason.trainer.rewarding import score_groups
+    from mmreason.trainer.scored import LengthShaping, score_groups
 
     hf_logging.disable_progress_bar()
     cfg = load_config(None, [f"run.out_dir={args.tmp}/run{args.stage}", f"model.path={args.model}",
@@ -47,18 +43,17 @@ def worker(args) -> None:
     torch.manual_seed(0)  # the same global batch on every rank; each trains on its slice
     prompts = [pipe.encoder.encode(s) for s in samples]
     comps = pipe.engine.generate(prompts, SamplingParams(n=8, max_new_tokens=48))
-    groups = score_groups(pipe.reward_fn, samples, prompts, comps, cfg.reward, 0, 48)
+    groups = score_groups(pipe.parts.reward_fn, samples, prompts, comps, LengthShaping(), 0)
     per = len(groups) // comm.world_size()
-    mine = groups[comm.rank() * per:(comm.rank() + 1) * per]
+    mine = groups.select(list(range(comm.rank() * per, (comm.rank() + 1) * per)))
     if args.stage != 3:  # a separate rollout model, so the sync really copies weights as in ZeRO-3
-        pipe.engine = HFEngine(Policy(copy.deepcopy(pipe.policy.model), pipe.policy.processor))
-        pipe.engine.shares_policy = False
+        pipe.parts.engine = make_engine("hf", pipe.policy, separate_weights=True)
     trainer = pipe.make_rl_trainer()
-    trainer.train_on_groups(mine)  # warm-up
+    trainer.train_on(mine)  # warm-up
     update, sync = [], []
     for _ in range(args.steps):
         timer = PhaseTimer()
-        trainer.train_on_groups(mine, timer)
+        trainer.train_on(mine, timer)
         update.append(timer.totals["update"])
         sync.append(timer.totals["sync"])
     t0 = time.perf_counter()
@@ -67,7 +62,7 @@ def worker(args) -> None:
     gather = time.perf_counter() - t0
     pipe.close()
     if comm.is_main():
-        n = sum(p.numel() for p in pipe.engine.policy.model.parameters())
+        n = sum(p.numel() for p in pipe.policy.model.parameters())
         Path(args.result).write_text(json.dumps({"update_s": sum(update) / len(update),
                                                  "sync_s": sum(sync) / len(sync), "gather_s": gather,
                                                  "params": n}))

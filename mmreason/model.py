@@ -166,3 +166,17 @@ def prepare_model(policy: Policy, model_cfg) -> Policy:
         if hasattr(model, "enable_input_require_grads"):
             model.enable_input_require_grads()
     return policy
+
+
+def load_model_weights(model, model_dir: str | os.PathLike) -> None:
+    """Load a saved Hugging Face model directory's weights into an existing model of the same architecture,
+    strictly (a PEFT model's base model receives them).
+
+    The weights go through `from_pretrained`, so transformers' own key conversions (saved names differ from
+    module names in transformers 5) apply exactly as for any user loading the checkpoint.
+    """
+    from transformers import AutoModelForImageTextToText
+
+    loaded = AutoModelForImageTextToText.from_pretrained(Path(model_dir), dtype=next(model.parameters()).dtype)
+    target = model.get_base_model() if hasattr(model, "get_base_model") else model
+    target.load_state_dict(loaded.state_dict(), strict=True)

@@ -1,4 +1,4 @@
-"""Sample → chat messages (system prompt, R1 reasoning format) → processor inputs, with image-token accounting.
+"""Sample → chat messages (system prompt, answer-format instruction) → processor inputs, with image-token accounting.
 
 Prompts are never truncated: one that is longer than the limit is refused. The number of image placeholder
 tokens is checked against the image grid before any forward.
@@ -14,42 +14,19 @@ from .errors import PromptError
 from .types import Sample
 
 
-@dataclass(frozen=True)
-class PromptFormat:
-    """How a question is asked and how the answer must be written."""
-    template: str = "r1"            # r1 | plain
-    think_tag: str = "think"
-    answer_tag: str = "answer"
-    system_prompt: str | None = None
-    instruction: str | None = None  # None = the template's default
-
-    @property
-    def default_instruction(self) -> str:
-        t, a = self.think_tag, self.answer_tag
-        if self.template == "r1":
-            return f"Think step by step inside <{t}> </{t}> tags, then give the final answer inside <{a}> </{a}> tags."
-        return f"Give only the final answer inside <{a}> </{a}> tags."
-
-    def messages(self, sample: Sample) -> list[dict]:
-        """Chat messages in the Hugging Face form; the instruction is appended to the last user turn."""
-        msgs = sample.chat()
-        instruction = self.default_instruction if self.instruction is None else self.instruction
-        if instruction:
-            last_user = max((i for i, m in enumerate(msgs) if m["role"] == "user"), default=None)
-            if last_user is None:
-                raise PromptError(f"sample '{sample.id}' has no user turn")
-            msgs[last_user]["content"].append({"type": "text", "text": ("\n" if msgs[last_user]["content"] else "")
-                                               + instruction})
-        if self.system_prompt and not any(m["role"] == "system" for m in msgs):
-            msgs.insert(0, {"role": "system", "content": [{"type": "text", "text": self.system_prompt}]})
-        return msgs
-
-    def target(self, answer: str, reasoning: str | None = None) -> str:
-        """The completion text a perfect policy writes (SFT target): reasoning and answer in their tags."""
-        a = f"<{self.answer_tag}>{answer}</{self.answer_tag}>"
-        if self.template == "r1":
-            return f"<{self.think_tag}>{reasoning or ''}</{self.think_tag}>{a}"
-        return a
+def chat_messages(sample: Sample, instruction: str = "", system_prompt: str | None = None) -> list[dict]:
+    """Chat messages in the Hugging Face form: `instruction` (the answer format's request) is appended to the last
+    user turn and `system_prompt`, when given and the sample has none, becomes the first turn."""
+    msgs = sample.chat()
+    if instruction:
+        last_user = max((i for i, m in enumerate(msgs) if m["role"] == "user"), default=None)
+        if last_user is None:
+            raise PromptError(f"sample '{sample.id}' has no user turn")
+        msgs[last_user]["content"].append({"type": "text", "text": ("\n" if msgs[last_user]["content"] else "")
+                                           + instruction})
+    if system_prompt and not any(m["role"] == "system" for m in msgs):
+        msgs.insert(0, {"role": "system", "content": [{"type": "text", "text": system_prompt}]})
+    return msgs
 
 
 @dataclass
@@ -88,16 +65,17 @@ def check_image_tokens(input_ids, image_grid_thw: torch.Tensor | None, image_tok
 class PromptEncoder:
     """Renders and encodes samples with the policy's processor; refuses over-long prompts."""
 
-    def __init__(self, processor, fmt: PromptFormat, max_prompt_length: int):
+    def __init__(self, processor, *, instruction: str = "", system_prompt: str | None = None,
+                 max_prompt_length: int = 1024):
         self.processor = processor
-        self.fmt = fmt
+        self.instruction, self.system_prompt = instruction, system_prompt
         self.max_prompt_length = max_prompt_length
         self.image_token_id = processor.tokenizer.convert_tokens_to_ids(getattr(processor, "image_token", "<|image_pad|>"))
         self.merge_size = int(getattr(processor.image_processor, "merge_size", 2))
 
     def render(self, sample: Sample) -> str:
-        return self.processor.apply_chat_template(self.fmt.messages(sample), add_generation_prompt=True,
-                                                  tokenize=False)
+        return self.processor.apply_chat_template(chat_messages(sample, self.instruction, self.system_prompt),
+                                                  add_generation_prompt=True, tokenize=False)
 
     def encode(self, sample: Sample) -> EncodedPrompt:
         text = self.render(sample)

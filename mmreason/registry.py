@@ -83,3 +83,12 @@ def load_object(path: str) -> Callable:
     except AttributeError:
         raise MMReasonError(f"module '{module_name}' has no attribute '{attr}' (from '{path}')") from None
     return obj
+
+
+def declared_options(fn: Callable, options: dict) -> dict:
+    """The subset of `options` that `fn` declares as parameters: registered variants (losses, advantages,
+    aggregations) take only what they use, and the caller offers what it has."""
+    import inspect
+
+    params = inspect.signature(fn).parameters
+    return {k: v for k, v in options.items() if k in params}

@@ -133,3 +133,22 @@ class Score:
     extracted: str | None = None
     error: str | None = None
     details: dict[str, float] = field(default_factory=dict)
+
+
+class Metrics(dict):
+    """Step metrics, name → float. Each metric is declared where it is made as averaged over ranks (the default,
+    for means and rates) or summed over ranks (counts and totals, `add_sum`); `summed` holds the latter names."""
+
+    def __init__(self, *args, summed=(), **kwargs):
+        super().__init__(*args, **kwargs)
+        self.summed: set[str] = set(summed)
+
+    def add_sum(self, name: str, value: float) -> None:
+        self[name] = float(value)
+        self.summed.add(name)
+
+    def merge(self, other: dict) -> "Metrics":
+        """Add `other`'s metrics (and its summed declarations) to these; returns self."""
+        self.update(other)
+        self.summed |= getattr(other, "summed", set())
+        return self

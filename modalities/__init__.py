@@ -4,10 +4,10 @@ Importing the package registers the built-in adapters (vqa, ocr, puzzles, text_m
 names one of them or an import path ('my_pkg.adapters:MyAdapter') resolved by `get_adapter`.
 """
 
-from .base import ADAPTERS, VERIFIER_NAMES, BaseAdapter, ModalityAdapter, get_adapter
+from .base import ADAPTERS, BaseAdapter, ModalityAdapter, get_adapter
 from .io import BadRow, DataFile, ImageBytes, find_data_file, read_rows, resolve_image
 from .loading import SkipReport, load_samples
 from . import ocr, puzzles, text_math, vqa  # noqa: E402,F401  (registration)
 
-__all__ = ["ADAPTERS", "VERIFIER_NAMES", "BaseAdapter", "ModalityAdapter", "get_adapter", "BadRow", "DataFile",
+__all__ = ["ADAPTERS", "BaseAdapter", "ModalityAdapter", "get_adapter", "BadRow", "DataFile",
            "ImageBytes", "find_data_file", "read_rows", "resolve_image", "SkipReport", "load_samples"]

@@ -23,9 +23,6 @@ from mmreason.types import Message, Sample
 from .io import BadRow, DataFile, find_data_file, read_rows, resolve_image
 from .text import user_turn
 
-# Verifier names used across the project (mmreason.rewards registers the implementations).
-VERIFIER_NAMES = ("math", "numeric", "integer", "choice", "exact", "ocr_exact", "ocr_anls", "ocr_cer", "box_iou")
-
 
 @runtime_checkable
 class ModalityAdapter(Protocol):
@@ -95,7 +92,6 @@ class BaseAdapter:
     """
     name: ClassVar[str] = ""
     verifier: ClassVar[str] = "exact"
-    image_field: str = "images"   # the field named in image errors
 
     def __init__(self, check_images: bool = True, verifier_options: dict | None = None):
         self.check_images = check_images      # verify every image file's structure at load time
@@ -157,6 +153,10 @@ class BaseAdapter:
         """Raw image values (paths, bytes, {"bytes","path"} dicts, PIL images); resolved by to_sample."""
         return []
 
+    def images_field(self, row) -> str:
+        """The column holding the row's images (named in image errors)."""
+        return "images"
+
     def doc_to_answer(self, row) -> str:
         raise NotImplementedError
 
@@ -181,20 +181,20 @@ class BaseAdapter:
         return {}
 
     # --- assembly ------------------------------------------------------------------------------------------
-    def resolve_images(self, values: list) -> list:
-        return [resolve_image(v, self.base_dir, file=self.file, row=self.row_index, field=f"{self.image_field}[{k}]",
+    def resolve_images(self, values: list, field: str = "images") -> list:
+        return [resolve_image(v, self.base_dir, file=self.file, row=self.row_index, field=f"{field}[{k}]",
                               check=self.check_images) for k, v in enumerate(values)]
 
     def to_sample(self, row, index) -> Sample:
         if isinstance(row, DataError):
             raise row
         self.row_index = index
-        images = self.resolve_images(self.doc_to_images(row))
+        field = self.images_field(row)
+        images = self.resolve_images(self.doc_to_images(row), field)
         messages = self.doc_to_messages(row, len(images))
         n_parts = sum(m.num_images() for m in messages)
         if n_parts != len(images):
-            raise self.bad("image count mismatch", f"{n_parts} <image> markers but {len(images)} images",
-                           self.image_field)
+            raise self.bad("image count mismatch", f"{n_parts} <image> markers but {len(images)} images", field)
         meta = self.doc_to_meta(row)
         if self.verifier_options:
             meta["options"] = {**self.verifier_options, **(meta.get("options") or {})}

@@ -43,7 +43,6 @@ class PuzzlesAdapter(BaseAdapter):
         return [str(o) for o in options] if options else None
 
     def doc_to_images(self, row) -> list:
-        self.image_field = "images"
         return self.field(row, "images", list)
 
     def doc_to_text(self, row) -> str:

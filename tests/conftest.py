@@ -11,6 +11,8 @@ os.environ.setdefault("OMP_NUM_THREADS", "1")  # deterministic float reductions 
 
 import pytest  # noqa: E402
 
+from helpers import rl_overrides  # noqa: E402
+
 
 @pytest.fixture(scope="session")
 def tiny_model_dir(tmp_path_factory):
@@ -38,15 +40,6 @@ def count_data(tmp_path_factory):
     held = build_dataset("puzzles", root / "heldout", n=16, seed=0, split="heldout", difficulty="1",
                          families=["count"], image_size=112)
     return {"train": str(train), "heldout": str(held)}
-
-
-def rl_overrides(run_dir, model_dir, data, *extra):
-    """key=value overrides for a tiny, fast RL run on the count puzzles."""
-    return [f"run.out_dir={run_dir}", f"model.path={model_dir}",
-            f"data.train=[{{name: count, adapter: puzzles, path: '{data['train']}'}}]",
-            f"data.eval=[{{name: held, adapter: puzzles, path: '{data['heldout']}'}}]",
-            "rollout.group_size=4", "rollout.prompts_per_step=4", "rollout.max_new_tokens=48",
-            "train.micro_batch_size=8", "eval.n=8", "reward.workers=1", *extra]
 
 
 @pytest.fixture(scope="session")

@@ -17,14 +17,14 @@ import torch
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 os.environ.setdefault("HF_HUB_OFFLINE", "1")
 
-from conftest import rl_overrides  # noqa: E402
+from helpers import rl_overrides  # noqa: E402
 
 
-def fixed_batches(pipe, steps: int) -> list[list[dict]]:
+def fixed_batches(pipe, steps: int) -> list:
     """`steps` global batches of 4 prompt groups: two with images, then two text-only (so under 2 ranks, rank 1
     trains on text-only micro-batches while rank 0 runs the vision tower). Identical on every rank."""
     from mmreason.rollout import SamplingParams
-    from mmreason.trainer.rewarding import score_groups
+    from mmreason.trainer.scored import LengthShaping, score_groups
     from mmreason.types import Sample, user
 
     images = list(pipe.train_sources[0].samples)
@@ -36,15 +36,16 @@ def fixed_batches(pipe, steps: int) -> list[list[dict]]:
                    answer=str(j + 2), verifier="integer", source="text") for j in range(2)]
         prompts = [pipe.encoder.encode(s) for s in samples]
         comps = pipe.engine.generate(prompts, SamplingParams(n=4, temperature=1.0, max_new_tokens=48))
-        out.append(score_groups(pipe.reward_fn, samples, prompts, comps, pipe.cfg.reward, k, 48))
+        out.append(score_groups(pipe.parts.reward_fn, samples, prompts, comps, LengthShaping(), k))
     return out
 
 
-def local(groups: list[dict]) -> list[dict]:
+def local(groups):
+    """This rank's contiguous slice of the scored groups."""
     from mmreason.distributed import comm
 
     per = len(groups) // comm.world_size()
-    return groups[comm.rank() * per:(comm.rank() + 1) * per]
+    return groups.select(list(range(comm.rank() * per, (comm.rank() + 1) * per)))
 
 
 def full_weights(trainer) -> dict:
@@ -61,7 +62,7 @@ def run_steps(trainer, batches) -> list[dict]:
 
     rows = []
     for groups in batches:
-        m = comm.reduce_metrics(trainer.train_on_groups(local(groups)))
+        m = comm.reduce_metrics(trainer.train_on(local(groups)))
         rows.append({k: m[k] for k in ("loss", "grad_norm", "entropy", "adv/std")})
     return rows
 
@@ -78,6 +79,7 @@ def main() -> None:
     ap.add_argument("--extra", nargs="*", default=[])
     args = ap.parse_args()
 
+    from mmreason import wiring
     from mmreason.config import load_config
     from mmreason.distributed import comm
     from mmreason.pipeline import Pipeline
@@ -108,11 +110,11 @@ def main() -> None:
             result["steps"] = run_steps(trainer, batches[:2])
             ckpt = save_checkpoint(out / "run", "rl", 2, trainer.policy.model, pipe.policy.processor,
                                    trainer.state_dict(), trainer.backend)
-            pipe.policy = pipe._load_policy(args.model)     # start again from the initial weights …
-            pipe.engine = pipe._make_engine(pipe.policy)
+            pipe.parts.policy = wiring.load_model(cfg, out / "run", args.model)  # start again from the initial …
+            pipe.parts.engine = wiring.rollout_engine(cfg, pipe.parts.policy)
             trainer = pipe.make_rl_trainer()
-            trainer.load_state_dict(load_checkpoint(ckpt, trainer.policy.model, trainer.backend))  # … then resume
-            trainer._sync()
+            trainer.load_state_dict(load_checkpoint(ckpt, trainer.backend))  # … weights, then resume
+            trainer.sync_weights()
             result["steps"] += run_steps(trainer, batches[2:3])
             result["checkpoint"] = str(ckpt)
             after = full_weights(trainer)

@@ -3,6 +3,7 @@
 import pytest
 import torch
 
+from mmreason.registry import declared_options
 from mmreason.algorithms import AGGREGATIONS, minibatch_totals
 
 NAN = float("nan")
@@ -20,8 +21,10 @@ NAMES = ["seq_mean_token_mean", "token_mean", "seq_mean_token_sum_norm", "seq_me
 
 
 def agg(name, loss, mask, **kw):
+    """Called as the trainer calls it: offered the totals and the constant, given those it declares."""
     kw.setdefault("norm_constant", 4)
-    return AGGREGATIONS.get(name)(loss, mask, **kw)
+    fn = AGGREGATIONS.get(name)
+    return fn(loss, mask, **declared_options(fn, kw))
 
 
 def test_registered_names():

@@ -5,10 +5,26 @@ import math
 import pytest
 import torch
 
+from mmreason.registry import declared_options
 from mmreason.algorithms import AGGREGATIONS, POLICY_LOSSES, tis_weights
 
 NAN, INF = float("nan"), float("inf")
 KW = dict(clip_low=0.2, clip_high=0.28, kimi_tau=0.1, is_weights=None)
+
+
+def loss_fn(name):
+    """The registered loss, called as the trainer calls it: offered every option, given those it declares."""
+    fn = POLICY_LOSSES.get(name)
+    return lambda *args, **kw: fn(*args, **declared_options(fn, kw))
+
+
+def test_each_loss_declares_only_the_options_it_uses():
+    import inspect
+
+    opts = {n: set(inspect.signature(POLICY_LOSSES.get(n)).parameters) - {"logprobs", "old_logprobs", "advantages",
+                                                                          "mask"} for n in POLICY_LOSSES.names()}
+    assert opts == {"ppo_clip": {"clip_low", "clip_high", "is_weights"}, "gspo": {"clip_low", "clip_high", "is_weights"},
+                    "kimi": {"kimi_tau", "is_weights"}}
 L15, L05 = math.log(1.5), math.log(0.5)
 
 
@@ -36,7 +52,7 @@ def test_ppo_clip_values_both_sides():
     #                 ρ=1.5 -> -min(-3.0, -2.56) = 3.0      (not clipped: no dual clip)
     #                 masked -> 0 although logprobs there is NaN
     lp, old, adv, mask = ppo_case()
-    loss, m = POLICY_LOSSES.get("ppo_clip")(lp, old, adv, mask, **KW)
+    loss, m = loss_fn("ppo_clip")(lp, old, adv, mask, **KW)
     torch.testing.assert_close(loss, torch.tensor([[-1.0, -1.28, -0.5], [1.6, 3.0, 0.0]], dtype=torch.float64))
     # 5 valid tokens: one clipped high, one clipped low
     assert m["clip_frac"] == pytest.approx(0.4)
@@ -54,7 +70,7 @@ def test_ppo_clip_gradient():
     # d/dlogprob of -ρA is -Aρ where unclipped, 0 where the clipped term is active, 0 under the mask:
     # row 0: [-1·1, 0, -1·0.5];  row 1: [0, -(-2)·1.5 = 3, 0]
     lp, old, adv, mask = ppo_case()
-    loss, _ = POLICY_LOSSES.get("ppo_clip")(lp, old, adv, mask, **KW)
+    loss, _ = loss_fn("ppo_clip")(lp, old, adv, mask, **KW)
     loss.sum().backward()
     torch.testing.assert_close(lp.grad, torch.tensor([[-1.0, 0.0, -0.5], [0.0, 3.0, 0.0]], dtype=torch.float64))
 
@@ -63,7 +79,7 @@ def test_ppo_clip_gradient():
 def test_ratio_one_gives_minus_advantage(name):
     lp = torch.tensor([[-0.3, -1.2], [-2.0, -0.1]])
     adv = torch.tensor([0.5, -1.5])
-    loss, m = POLICY_LOSSES.get(name)(lp, lp.clone(), adv, torch.ones(2, 2), **KW)
+    loss, m = loss_fn(name)(lp, lp.clone(), adv, torch.ones(2, 2), **KW)
     torch.testing.assert_close(loss, torch.tensor([[-0.5, -0.5], [1.5, 1.5]]))
     assert m["clip_frac"] == 0.0 and m["approx_kl"] == 0.0 and m["ratio_mean"] == 1.0
 
@@ -87,7 +103,7 @@ def test_gspo_values():
     # row 2, A = -1: s = 0.548812 < 0.8       -> -min(-0.548812, -0.8) = 0.8 on both valid (clip low)
     lp, old, mask = gspo_case()
     adv = torch.tensor([1.0, 2.0, -1.0], dtype=torch.float64)
-    loss, m = POLICY_LOSSES.get("gspo")(lp, old, adv, mask, clip_low=0.2, clip_high=0.2, kimi_tau=0.0)
+    loss, m = loss_fn("gspo")(lp, old, adv, mask, clip_low=0.2, clip_high=0.2, kimi_tau=0.0)
     e = 1.1051709
     torch.testing.assert_close(loss, torch.tensor([[-e, -e, 0.0], [-2.4, -2.4, -2.4], [0.8, 0.8, 0.0]],
                                                   dtype=torch.float64), atol=1e-6, rtol=0)
@@ -108,7 +124,7 @@ def test_gspo_gradient_is_sequence_level():
     # Token-level PPO would instead give row 0 -e^0.3/2/3 = -0.224976 and -e^-0.1/2/3 = -0.150806.
     lp, old, mask = gspo_case()
     adv = torch.tensor([1.0, 2.0, -1.0], dtype=torch.float64)
-    loss, _ = POLICY_LOSSES.get("gspo")(lp, old, adv, mask, clip_low=0.2, clip_high=0.2)
+    loss, _ = loss_fn("gspo")(lp, old, adv, mask, clip_low=0.2, clip_high=0.2)
     AGGREGATIONS.get("seq_mean_token_mean")(loss, mask).backward()
     g = -0.1841952
     torch.testing.assert_close(lp.grad, torch.tensor([[g, g, 0.0], [0.0, 0.0, 0.0], [0.0, 0.0, 0.0]],
@@ -122,7 +138,7 @@ def test_gspo_gradient_negative_advantage_unclipped():
     old = torch.tensor([[-1.0, -2.0, 0.0], [-1.0, -1.0, -1.0]], dtype=torch.float64)
     lp = (old + torch.tensor([[0.3, -0.1, 0.0], [0.2, 0.2, 0.2]], dtype=torch.float64)).requires_grad_()
     mask = torch.tensor([[1, 1, 0], [1, 1, 1]], dtype=torch.bool)
-    loss, _ = POLICY_LOSSES.get("gspo")(lp, old, torch.tensor([1.0, -0.5], dtype=torch.float64), mask,
+    loss, _ = loss_fn("gspo")(lp, old, torch.tensor([1.0, -0.5], dtype=torch.float64), mask,
                                         clip_low=0.9, clip_high=10.0)
     AGGREGATIONS.get("seq_mean_token_mean")(loss, mask).backward()
     a, b = -0.2762927, 0.1017836
@@ -144,7 +160,7 @@ def test_kimi_values_sum_to_sequence_objective():
     # row 0: -lp_t + 0.25·1/2 = -lp_t + 0.125 -> [1.125, 2.125]; sum 3.25 = -1·(-3) + 0.25·1²
     # row 1:  lp_t + 0.25·1/3                -> [-0.416667, -0.916667, -1.416667]; sum -2.75 = -(-1)(-3) + 0.25
     lp, old, adv, mask = kimi_case()
-    loss, m = POLICY_LOSSES.get("kimi")(lp, old, adv, mask, clip_low=0.2, clip_high=0.2, kimi_tau=0.5)
+    loss, m = loss_fn("kimi")(lp, old, adv, mask, clip_low=0.2, clip_high=0.2, kimi_tau=0.5)
     torch.testing.assert_close(loss, torch.tensor([[1.125, 2.125, 0.0], [-5 / 12, -11 / 12, -17 / 12]],
                                                   dtype=torch.float64))
     assert m["seq_log_ratio_sq"] == pytest.approx(1.0)  # (1² + (-1)²) / 2
@@ -154,7 +170,7 @@ def test_kimi_gradient_matches_sequence_formula():
     # ∂L_i/∂lp_t = -A_i + τ·Σδ_i:  row 0: -1 + 0.5·1 = -0.5;  row 1: 1 + 0.5·(-1) = 0.5
     # seq_mean_token_sum over N = 2 sequences: value (3.25 - 2.75)/2 = 0.25, grads halved.
     lp, old, adv, mask = kimi_case()
-    loss, _ = POLICY_LOSSES.get("kimi")(lp, old, adv, mask, kimi_tau=0.5)
+    loss, _ = loss_fn("kimi")(lp, old, adv, mask, kimi_tau=0.5)
     total = AGGREGATIONS.get("seq_mean_token_sum")(loss, mask)
     assert total.item() == pytest.approx(0.25)
     total.backward()
@@ -167,7 +183,7 @@ def test_garbage_under_mask_never_leaks(name):
     old = torch.tensor([[-1.1, NAN, -INF], [-0.4, INF, NAN]])
     mask = torch.tensor([[1.0, 0.0, 0.0], [1.0, 0.0, 0.0]])
     w = torch.tensor([[2.0, NAN, INF], [1.0, NAN, NAN]])
-    loss, metrics = POLICY_LOSSES.get(name)(lp, old, torch.tensor([1.0, -1.0]), mask, is_weights=w,
+    loss, metrics = loss_fn(name)(lp, old, torch.tensor([1.0, -1.0]), mask, is_weights=w,
                                             clip_low=0.2, clip_high=0.2, kimi_tau=0.1)
     assert torch.isfinite(loss).all()
     assert (loss[:, 1:] == 0).all()
@@ -180,7 +196,7 @@ def test_garbage_under_mask_never_leaks(name):
 def test_is_weights_multiply_per_token_loss():
     # ratio 1 -> loss -A; weights [[2, 0.5]] -> [-2·1, -0.5·1]
     lp = torch.tensor([[-1.0, -2.0]])
-    loss, _ = POLICY_LOSSES.get("ppo_clip")(lp, lp, torch.tensor([1.0]), torch.ones(1, 2),
+    loss, _ = loss_fn("ppo_clip")(lp, lp, torch.tensor([1.0]), torch.ones(1, 2),
                                             is_weights=torch.tensor([[2.0, 0.5]]))
     torch.testing.assert_close(loss, torch.tensor([[-2.0, -0.5]]))
 
@@ -197,13 +213,13 @@ def test_tis_weights_truncated_and_detached():
 
 def test_float_and_bool_masks_agree():
     lp, old, adv, mask = ppo_case()
-    a, _ = POLICY_LOSSES.get("ppo_clip")(lp, old, adv, mask, **KW)
-    b, _ = POLICY_LOSSES.get("ppo_clip")(lp, old, adv, mask.double(), **KW)
+    a, _ = loss_fn("ppo_clip")(lp, old, adv, mask, **KW)
+    b, _ = loss_fn("ppo_clip")(lp, old, adv, mask.double(), **KW)
     torch.testing.assert_close(a, b)
 
 
 def test_shape_errors():
     with pytest.raises(ValueError, match="advantages"):
-        POLICY_LOSSES.get("ppo_clip")(torch.zeros(2, 3), torch.zeros(2, 3), torch.zeros(3), torch.ones(2, 3))
+        loss_fn("ppo_clip")(torch.zeros(2, 3), torch.zeros(2, 3), torch.zeros(3), torch.ones(2, 3))
     with pytest.raises(ValueError, match="share one"):
-        POLICY_LOSSES.get("gspo")(torch.zeros(2, 3), torch.zeros(2, 4), torch.zeros(2), torch.ones(2, 3))
+        loss_fn("gspo")(torch.zeros(2, 3), torch.zeros(2, 4), torch.zeros(2), torch.ones(2, 3))

@@ -76,7 +76,7 @@ def test_debug_shows_traceback(tmp_path):
 def test_train_runs_from_the_cli_and_writes_summary(tmp_path, sft_model_dir, count_data):
     import json
 
-    from conftest import rl_overrides
+    from helpers import rl_overrides
 
     r = mmreason("train", "configs/demo.yaml", *rl_overrides(tmp_path / "run", sft_model_dir, count_data,
                                                              "train.steps=2", "sft.steps=0", "data.build=[]"),

@@ -2,6 +2,14 @@ import pytest
 
 from mmreason.config import load_config, to_yaml
 from mmreason.errors import ConfigError
+from mmreason.wiring import check_names
+
+
+def load_checked(path=None, overrides=()):
+    """What every command does: load and validate the config, then check the names of registered parts."""
+    cfg = load_config(path, overrides)
+    check_names(cfg)
+    return cfg
 
 
 def write(tmp_path, text):
@@ -33,7 +41,12 @@ def test_list_of_sources_and_free_options(tmp_path):
     (["train.stepz=3"], "unknown config key 'train.stepz'; did you mean train.steps"),
     (["trian.steps=1"], "unknown config key 'trian'; did you mean train"),
     (["train.steps=abc"], "invalid value for 'train.steps'"),
-    (["rollout.engine=foo"], "rollout.engine: must be one of hf, vllm"),
+    (["rollout.engine=vlm"], "rollout.engine: unknown rollout engine 'vlm'; did you mean 'vllm'"),
+    (["prompt.template=r2"], "prompt.template: must be one of r1, plain, got 'r2'"),
+    (["algorithm.kl_estimator=k4"], "algorithm.kl_estimator: must be one of k1, k2, k3, got 'k4'"),
+    (["optim.schedule=cosin"], "optim.schedule: must be one of constant, linear, cosine"),
+    (["model.dtype=fp32"], "model.dtype: must be one of float32, bfloat16, float16"),
+    (["data.build=[{out: x, kind: puzzle}]"], "data.build[0].kind: must be one of puzzles, ocr, got 'puzzle'"),
     (["rollout.top_p=0"], "rollout.top_p: must be in (0, 1]"),
     (["algorithm.advantage=grpoo"], "algorithm.advantage: unknown advantage estimator 'grpoo'; did you mean 'grpo'"),
     (["data.train=[{adapter: puzzles, path: x, weightt: 2}]"], "'data.train[0].weightt'; did you mean data.train[0].weight"),
@@ -41,7 +54,7 @@ def test_list_of_sources_and_free_options(tmp_path):
 ])
 def test_override_errors_name_the_key(overrides, message):
     with pytest.raises(ConfigError) as e:
-        load_config(None, overrides)
+        load_checked(None, overrides)
     assert message in str(e.value)
 
 
@@ -60,8 +73,8 @@ def test_yaml_errors(tmp_path):
 
 def test_unknown_adapter_name_fails_at_load(tmp_path):
     with pytest.raises(ConfigError, match=r"data.train\[0\].adapter: unknown adapter 'puzles'; did you mean 'puzzles'"):
-        load_config(None, ["data.train=[{adapter: puzles, path: x}]"])
-    cfg = load_config(None, ["data.train=[{adapter: 'my_pkg.mod:MyAdapter', path: x}]"])  # import paths resolve later
+        load_checked(None, ["data.train=[{adapter: puzles, path: x}]"])
+    cfg = load_checked(None, ["data.train=[{adapter: 'my_pkg.mod:MyAdapter', path: x}]"])  # import paths resolve later
     assert cfg.data.train[0].adapter == "my_pkg.mod:MyAdapter"
 
 
@@ -85,5 +98,19 @@ def test_shipped_configs_are_valid():
 
     root = Path(__file__).resolve().parents[1] / "configs"
     for overlay in sorted((root / "deepspeed").glob("*.yaml")):
-        cfg = load_config([str(root / "demo.yaml"), str(overlay)])
+        cfg = load_checked([str(root / "demo.yaml"), str(overlay)])
         assert cfg.deepspeed.enabled and cfg.train.steps > 0
+
+
+def test_the_schema_imports_no_registry():
+    """Names have one source of truth: the registries, checked by the wiring; the schema module imports nothing
+    above the vocabulary layer (no algorithms, modalities, rewards, rollout)."""
+    import ast
+    from pathlib import Path
+
+    import mmreason.config.schema as schema
+
+    tree = ast.parse(Path(schema.__file__).read_text())
+    imported = {n.module or "" for n in ast.walk(tree) if isinstance(n, ast.ImportFrom)}
+    imported |= {a.name for n in ast.walk(tree) if isinstance(n, ast.Import) for a in n.names}
+    assert not {m for m in imported if any(k in m for k in ("algorithms", "modalities", "rewards", "rollout"))}

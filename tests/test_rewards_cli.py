@@ -35,8 +35,9 @@ def test_verify_scores_and_passes_fields_through(tmp_path):
     res = run_verify("--input", str(src), "--output", str(out), "--workers", "1", "--timeout", "2")
     assert res.returncode == 0, res.stderr
     summary = json.loads(res.stdout.strip().splitlines()[-1])
-    assert summary["rows"] == 4 and summary["accuracy"] == 0.5
-    assert summary["errors"] == {"empty_answer": 1, "too_long": 1} and summary["bad_rows"] == 0
+    assert summary["count"] == 4 and summary["accuracy/mean"] == 0.5
+    errors = {k.split("/", 1)[1]: v for k, v in summary.items() if k.startswith("reward_errors/")}
+    assert errors == {"empty_answer": 1, "too_long": 1} and summary["bad_rows"] == 0
     rows = [json.loads(line) for line in out.read_text().splitlines()]
     assert [(r["reward"], r["accuracy"], r["format"], r["error"]) for r in rows] == [
         (1.5, 1.0, 1.0, None), (1.5, 1.0, 1.0, None), (0.0, 0.0, 0.0, "empty_answer"), (0.0, 0.0, 0.0, "too_long")]
@@ -71,7 +72,7 @@ def test_verify_skip_bad_rows(tmp_path):
                      "--format-weight", "0", "--template", "plain")
     assert res.returncode == 0, res.stderr
     summary = json.loads(res.stdout)
-    assert summary["rows"] == 2 and summary["bad_rows"] == 1 and summary["reward"] == 1.0
+    assert summary["count"] == 2 and summary["bad_rows"] == 1 and summary["reward/mean"] == 1.0
 
 
 def test_verify_missing_input_file(tmp_path):

@@ -7,8 +7,7 @@ import time
 import pytest
 
 from mmreason.errors import MMReasonError
-from mmreason.rewards import (VERIFIERS, RewardFunction, VerifierPool, VerifyRequest, groups_by, score_one,
-                              summarize)
+from mmreason.rewards import VERIFIERS, VerifierPool, VerifyRequest, score_one
 from mmreason.types import Score
 
 
@@ -140,39 +139,6 @@ def test_in_process_mode_and_score_one_soft_timeout():
     got = pool.score_many([R("5"), R("x", verifier="test_spin"), R("x" * 30_000)])
     assert [s.error for s in got] == [None, "timeout", "too_long"]
     assert score_one(R("x", verifier="test_raise")).error == "error:ValueError"
-
-
-def test_reward_function_weights_and_templates(fork_pool):
-    good = "<think>r</think><answer>5</answer>"
-    reqs = [VerifyRequest(good, "5", "math"), VerifyRequest(good, "6", "math"),
-            VerifyRequest("<answer>5</answer>", "5", "math"),
-            VerifyRequest("<think>r</think><answer></answer>", "5", "math"),
-            VerifyRequest("<think>" + "x" * 30_000 + "</think><answer>5</answer>", "5", "math")]
-    got = RewardFunction(accuracy_weight=1.0, format_weight=0.5, pool=fork_pool)(reqs)
-    assert [(b.reward, b.accuracy, b.format, b.error) for b in got] == [
-        (1.5, 1.0, 1.0, None), (0.5, 0.0, 1.0, None), (1.0, 1.0, 0.0, None), (0.0, 0.0, 0.0, "empty_answer"),
-        (0.0, 0.0, 0.0, "too_long")]
-    plain = RewardFunction(format_weight=1.0, template="plain", pool=fork_pool)(
-        [reqs[0], reqs[2], VerifyRequest("<answer>5</answer> and more", "5", "math")])
-    assert [b.format for b in plain] == [0.0, 1.0, 0.0]
-    custom = RewardFunction(think_tag="reason", answer_tag="final", pool=fork_pool)(
-        [VerifyRequest("<reason>r <final>6</final></reason><final>5</final>", "5", "math"),
-         VerifyRequest("<reason>r</reason><final>5</final>", "5", "math")])
-    assert [(b.accuracy, b.format, b.extracted) for b in custom] == [(1.0, 0.0, "5"), (1.0, 1.0, "5")]
-    with pytest.raises(ValueError, match="unknown template"):
-        RewardFunction(template="xml", pool=fork_pool)
-
-
-def test_summarize():
-    from mmreason.rewards import RewardBreakdown as B
-    bs = [B(1.5, 1.0, 1.0), B(0.5, 0.0, 1.0), B(0.0, 0.0, 0.0, "timeout"), B(0.0, 0.0, 0.0, "timeout"),
-          B(0.5, 0.5, 0.0, "error:ValueError")]
-    m = summarize(bs, groups_by(["math", "math", "ocr_cer", "ocr_cer", "box_iou"]))
-    assert m["count"] == 5 and m["reward/mean"] == pytest.approx(0.5) and m["accuracy/mean"] == pytest.approx(0.3)
-    assert m["format/mean"] == pytest.approx(0.4) and m["reward/std"] == pytest.approx(0.5477225575)
-    assert m["error/timeout"] == 2 and m["error/error:ValueError"] == 1
-    assert (m["accuracy/math"], m["accuracy/ocr_cer"], m["accuracy/box_iou"]) == (0.5, 0.0, 0.5)
-    assert RewardFunction.summarize(bs) == summarize(bs) and summarize([]) == {"count": 0.0}
 
 
 PLUGIN = '''

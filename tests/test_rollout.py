@@ -7,9 +7,12 @@ import torch
 from PIL import Image, ImageDraw
 
 from mmreason.model import Policy
-from mmreason.prompts import PromptEncoder, PromptFormat, collate_prompts
+from helpers import prompt_encoder
+from mmreason.prompts import collate_prompts
 from mmreason.rollout import SamplingParams, make_engine
-from mmreason.trainer.batch import make_batch
+from mmreason.errors import ConfigError
+from mmreason.rollout import ENGINES
+from mmreason.trainer.batch import rollout_batch
 from mmreason.trainer.logprobs import response_logprobs
 from mmreason.types import ImagePart, Sample, user
 
@@ -26,7 +29,7 @@ def samples():
 
 @pytest.fixture(scope="module")
 def setup(tiny_policy):
-    enc = PromptEncoder(tiny_policy.processor, PromptFormat(), 512)
+    enc = prompt_encoder(tiny_policy.processor, 512)
     return tiny_policy, enc, [enc.encode(s) for s in samples()]
 
 
@@ -61,7 +64,7 @@ def test_engine_logprobs_match_the_training_forward(setup):
     engine = make_engine("hf", policy)
     torch.manual_seed(1)
     out = engine.generate(prompts, SamplingParams(n=2, max_new_tokens=8))
-    batch = make_batch(prompts, out, torch.zeros(3, 2), torch.zeros(3, 2), policy.tokenizer.pad_token_id)
+    batch = rollout_batch(prompts, out, policy.tokenizer.pad_token_id)
     with torch.no_grad():
         lp, _ = response_logprobs(policy.model, batch, image_token_id=enc.image_token_id, merge_size=2)
     gap = ((lp - batch.rollout_logprobs).abs() * batch.response_mask).max()
@@ -81,3 +84,21 @@ def test_vision_placeholders_are_never_sampled(setup):
     banned = set(biased.banned_token_ids())
     assert pad in banned
     assert not any(banned & set(c.token_ids) for g in out for c in g)
+
+
+def test_engines_are_registered_classes_that_know_whether_they_need_weights(setup):
+    policy, enc, prompts = setup
+    assert {"hf", "vllm"} <= set(ENGINES.names())
+    shared = make_engine("hf", policy)
+    assert not shared.needs_weight_sync and shared.model is policy.model          # generates with the trainer's module
+    own = make_engine("hf", policy, separate_weights=True)                          # e.g. under ZeRO-3
+    assert own.needs_weight_sync and own.model is not policy.model
+    with torch.no_grad():
+        changed = {n: p + 0.01 for n, p in policy.model.named_parameters()}
+    own.load_weights(changed.items())                                              # the push reaches the copy only
+    assert all(torch.equal(dict(own.model.named_parameters())[n], t) for n, t in changed.items())
+    assert not any(torch.equal(p, changed[n]) for n, p in policy.model.named_parameters())
+    with pytest.raises(ConfigError, match="engine 'hf' does not take \\['batchsize'\\]; valid options: batch_size"):
+        make_engine("hf", policy, batchsize=8)
+    with pytest.raises(Exception, match="did you mean 'vllm'"):
+        make_engine("vlm", policy)

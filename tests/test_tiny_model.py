@@ -9,7 +9,9 @@ from PIL import Image, ImageDraw
 
 from mmreason.errors import ModelError, PromptError
 from mmreason.model import is_hub_id, load_policy, prepare_model, vision_tower
-from mmreason.prompts import PromptEncoder, PromptFormat, check_image_tokens, collate_prompts
+from helpers import prompt_encoder
+from mmreason.rewards import AnswerFormat
+from mmreason.prompts import check_image_tokens, collate_prompts
 from mmreason.tiny_model import init_model
 from mmreason.types import ImagePart, Sample, user
 
@@ -52,7 +54,7 @@ def test_reloads_offline_with_auto_classes(tiny_model_dir):
 
 
 def test_generate_with_an_image(tiny_policy):
-    enc = PromptEncoder(tiny_policy.processor, PromptFormat(), 512)
+    enc = prompt_encoder(tiny_policy.processor, 512)
     s = Sample(id="s", messages=[user(ImagePart(), "How many shapes?")], images=[shape_image()], answer="2")
     p = enc.encode(s)
     assert p.num_image_tokens == 16  # 112×112 → 8×8 patches → 16 merged tokens
@@ -63,20 +65,20 @@ def test_generate_with_an_image(tiny_policy):
 
 
 def test_prompt_rendering_r1_and_system(tiny_policy):
-    fmt = PromptFormat(template="r1", system_prompt="You are careful.")
-    enc = PromptEncoder(tiny_policy.processor, fmt, 512)
+    enc = prompt_encoder(tiny_policy.processor, 512, system_prompt="You are careful.")
+    fmt = AnswerFormat("r1")
     s = Sample(id="s", messages=[user(ImagePart(), "How many shapes?")], images=[shape_image()])
     text = enc.render(s)
     assert text.startswith("<|im_start|>system\nYou are careful.<|im_end|>")
     assert "<|vision_start|><|image_pad|><|vision_end|>How many shapes?\nThink step by step inside <think>" in text
     assert text.endswith("<|im_start|>assistant\n")
     assert fmt.target("3", "2 + 1 = 3") == "<think>2 + 1 = 3</think><answer>3</answer>"
-    plain = PromptFormat(template="plain", answer_tag="ans")
-    assert plain.target("3") == "<ans>3</ans>" and "<ans>" in plain.default_instruction
+    plain = AnswerFormat(template="plain", answer_tag="ans")
+    assert plain.target("3") == "<ans>3</ans>" and "<ans>" in plain.instruction
 
 
 def test_image_token_mismatch_is_caught(tiny_policy):
-    enc = PromptEncoder(tiny_policy.processor, PromptFormat(), 512)
+    enc = prompt_encoder(tiny_policy.processor, 512)
     p = enc.encode(Sample(id="s", messages=[user(ImagePart(), "q")], images=[shape_image()]))
     ids = list(p.input_ids)
     ids.remove(enc.image_token_id)  # as if a prompt had been truncated through its image tokens
@@ -86,21 +88,20 @@ def test_image_token_mismatch_is_caught(tiny_policy):
 
 
 def test_training_forward_refuses_mismatched_batch(tiny_policy):
-    from mmreason.trainer.batch import make_batch
+    from mmreason.trainer.batch import rollout_batch
     from mmreason.trainer.logprobs import response_logprobs
     from mmreason.types import Completion
 
-    enc = PromptEncoder(tiny_policy.processor, PromptFormat(), 512)
+    enc = prompt_encoder(tiny_policy.processor, 512)
     p = enc.encode(Sample(id="s", messages=[user(ImagePart(), "q")], images=[shape_image()]))
     pad = enc.image_token_id
-    batch = make_batch([p], [[Completion(token_ids=[pad, 100], text="")]], torch.zeros(1, 1), torch.zeros(1, 1),
-                       tiny_policy.tokenizer.pad_token_id)
+    batch = rollout_batch([p], [[Completion(token_ids=[pad, 100], text="")]], tiny_policy.tokenizer.pad_token_id)
     with pytest.raises(PromptError, match="17 image placeholder tokens"):
         response_logprobs(tiny_policy.model, batch, image_token_id=enc.image_token_id, merge_size=2)
 
 
 def test_long_prompt_refused_not_truncated(tiny_policy):
-    enc = PromptEncoder(tiny_policy.processor, PromptFormat(), 40)
+    enc = prompt_encoder(tiny_policy.processor, 40)
     s = Sample(id="long1", messages=[user(ImagePart(), "How many shapes? " * 20)], images=[shape_image()])
     with pytest.raises(PromptError, match=r"sample 'long1': prompt has \d+ tokens \(16 of them image tokens\) > "
                                           r"prompt.max_prompt_length=40"):

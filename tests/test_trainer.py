@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 import torch
 
-from conftest import rl_overrides
+from helpers import rl_overrides
 from mmreason.config import load_config
 from mmreason.pipeline import Pipeline, run_training
 from mmreason.trainer.metrics import read_metrics
@@ -106,22 +106,23 @@ def test_checkpoint_is_a_loadable_hf_model_and_no_temp_dirs_remain(tmp_path, sft
 
 
 def test_sft_learns_the_reference_answers_on_assistant_tokens_only(tmp_path, tiny_model_dir, count_data):
-    from mmreason.trainer.sft import sft_batch, sft_step
-    from mmreason.trainer.backend import TorchBackend
+    from mmreason.backends import TorchBackend
     from mmreason.trainer.optim import make_optimizer, make_scheduler
+    from mmreason.trainer.sft import sft_batch, sft_step
 
     pipe = Pipeline(rl_config(tmp_path, tiny_model_dir, count_data))
     pipe.setup()
     try:
         samples = list(pipe.train_sources[0].samples)[:8]
-        batch = sft_batch(pipe.encoder, samples)
-        targets = [pipe.encoder.encode_completion(pipe.encoder.fmt.target(s.answer, s.reasoning)) for s in samples]
+        texts = [pipe.parts.answer_format.target(s.answer, s.reasoning) for s in samples]
+        batch = sft_batch(pipe.encoder, samples, texts)
+        targets = [pipe.encoder.encode_completion(t) for t in texts]
         assert batch.response_mask.sum(1).tolist() == [float(len(t)) for t in targets]  # prompt tokens carry no loss
         model = pipe.policy.model
         opt = make_optimizer(model, 3e-3)
         sched = make_scheduler(opt, 0, 30, "constant")
         backend = TorchBackend(model, opt, grad_clip=1.0)
-        losses = [sft_step(backend, pipe.encoder, samples, sched, micro_batch_size=4)["loss"] for _ in range(30)]
+        losses = [sft_step(backend, pipe.encoder, samples, texts, sched, micro_batch_size=4)["loss"] for _ in range(30)]
     finally:
         pipe.close()
     assert losses[-1] < 0.3 * losses[0]
@@ -141,11 +142,11 @@ def test_dynamic_sampling_drops_all_equal_groups(tmp_path, tiny_model_dir, count
 
 
 def test_gradient_checkpointing_gives_the_same_gradients(tiny_model_dir, count_data):
-    from mmreason.config import ModelConfig
+    from mmreason.config import ModelConfig, SourceConfig
     from mmreason.data import load_sources
-    from mmreason.config import SourceConfig
     from mmreason.model import load_policy, prepare_model
-    from mmreason.prompts import PromptEncoder, PromptFormat
+    from mmreason.prompts import PromptEncoder
+    from mmreason.rewards import AnswerFormat
     from mmreason.trainer.logprobs import response_logprobs
     from mmreason.trainer.sft import sft_batch
 
@@ -154,8 +155,9 @@ def test_gradient_checkpointing_gives_the_same_gradients(tiny_model_dir, count_d
     for ckpt in (False, True):
         pol = prepare_model(load_policy(tiny_model_dir), ModelConfig(gradient_checkpointing=ckpt))
         assert pol.model.is_gradient_checkpointing == ckpt
-        enc = PromptEncoder(pol.processor, PromptFormat(), 512)
-        batch = sft_batch(enc, samples)
+        fmt = AnswerFormat()
+        enc = PromptEncoder(pol.processor, instruction=fmt.instruction, max_prompt_length=512)
+        batch = sft_batch(enc, samples, [fmt.target(s.answer, s.reasoning) for s in samples])
         pol.model.train()
         lp, _ = response_logprobs(pol.model, batch, image_token_id=enc.image_token_id)
         (-(lp * batch.response_mask).sum()).backward()

@@ -19,17 +19,17 @@ def setup(tiny_model_dir):
     from PIL import Image, ImageDraw
 
     from mmreason.model import load_policy
-    from mmreason.prompts import PromptEncoder, PromptFormat
+    from helpers import prompt_encoder
     from mmreason.rollout import make_engine
     from mmreason.types import ImagePart, Sample, user
 
     policy = load_policy(tiny_model_dir)
-    enc = PromptEncoder(policy.processor, PromptFormat(), 512)
+    enc = prompt_encoder(policy.processor, 512)
     img = Image.new("RGB", (112, 112), "white")
     ImageDraw.Draw(img).ellipse((10, 10, 40, 40), fill="red")
     samples = [Sample(id="a", messages=[user(ImagePart(), "How many shapes?")], images=[img], answer="1"),
                Sample(id="b", messages=[user("What is 2 + 2?")], answer="4")]
-    engine = make_engine("vllm", policy, model_path=tiny_model_dir, gpu_memory_utilization=0.3)
+    engine = make_engine("vllm", policy, gpu_memory_utilization=0.3)
     return policy, enc, [enc.encode(s) for s in samples], engine
 
 

@@ -1,8 +1,8 @@
 """Advantage estimators: group rewards (P, G) -> one advantage per response (P, G), plus metrics.
 
 P prompts with G sampled responses each; group statistics are taken along dim 1 (mean_g, std_g).
-Every estimator has the signature `fn(rewards, *, eps=1e-6) -> (advantages, metrics)` and is registered
-in ADVANTAGES by name. The advantage of a response is later broadcast to all of its tokens by the loss.
+Every estimator has the signature `fn(rewards, *, <its own options>) -> (advantages, metrics)` and is registered
+in ADVANTAGES by name; only grpo and reinforce_pp take `eps` (the trainer offers each what it declares). The advantage of a response is later broadcast to all of its tokens by the loss.
 
     grpo          A_i = (r_i − mean_g(r)) / (std_g(r) + eps)                  DeepSeekMath, DeepSeek-R1
     dr_grpo       A_i = r_i − mean_g(r)                                       Dr. GRPO (arXiv 2503.20783)
@@ -76,15 +76,15 @@ def grpo(rewards: Tensor, *, eps: float = 1e-6) -> tuple[Tensor, dict]:
 
 
 @ADVANTAGES.register("dr_grpo")
-def dr_grpo(rewards: Tensor, *, eps: float = 1e-6) -> tuple[Tensor, dict]:
-    """r − mean_g (no std division; `eps` unused)."""
+def dr_grpo(rewards: Tensor) -> tuple[Tensor, dict]:
+    """r − mean_g (no std division)."""
     rewards = _as_rewards(rewards)
     return _finish(_centered(rewards), rewards)
 
 
 @ADVANTAGES.register("rloo")
-def rloo(rewards: Tensor, *, eps: float = 1e-6) -> tuple[Tensor, dict]:
-    """r_i − mean of the other G − 1 rewards of the group; 0 when G = 1 (`eps` unused)."""
+def rloo(rewards: Tensor) -> tuple[Tensor, dict]:
+    """r_i − mean of the other G − 1 rewards of the group; 0 when G = 1."""
     rewards = _as_rewards(rewards)
     g = rewards.shape[1]
     if g < 2:
@@ -104,7 +104,7 @@ def reinforce_pp(rewards: Tensor, *, eps: float = 1e-6) -> tuple[Tensor, dict]:
 
 
 @ADVANTAGES.register("kimi")
-def kimi(rewards: Tensor, *, eps: float = 1e-6) -> tuple[Tensor, dict]:
-    """r − mean_g: Kimi k1.5's group-mean baseline (`eps` unused)."""
+def kimi(rewards: Tensor) -> tuple[Tensor, dict]:
+    """r − mean_g: Kimi k1.5's group-mean baseline."""
     rewards = _as_rewards(rewards)
     return _finish(_centered(rewards), rewards)

@@ -1,6 +1,8 @@
 """Loss aggregations: per-token loss (B, T) and mask (B, T) -> scalar, registered in AGGREGATIONS by name.
 
-    fn(per_token_loss, mask, *, num_seqs=None, num_tokens=None, norm_constant=None) -> scalar Tensor
+    fn(per_token_loss, mask, *, <the totals it divides by>) -> scalar Tensor
+
+Each takes only the totals it uses (num_seqs, num_tokens, norm_constant); the trainer offers what each declares.
 
 With l the per-token loss, m the mask and n_i = Σ_t m_it the valid tokens of sequence i:
 
@@ -53,8 +55,7 @@ def _divide(total: Tensor, denom) -> Tensor:
 
 
 @AGGREGATIONS.register("seq_mean_token_mean")
-def seq_mean_token_mean(per_token_loss: Tensor, mask: Tensor, *, num_seqs: float | None = None,
-                        num_tokens: float | None = None, norm_constant: float | None = None) -> Tensor:
+def seq_mean_token_mean(per_token_loss: Tensor, mask: Tensor, *, num_seqs: float | None = None) -> Tensor:
     """GRPO: Σ_i (Σ_t l m / n_i) / num_seqs."""
     loss, m = _masked(per_token_loss, mask)
     n = m.sum(dim=1)
@@ -63,16 +64,15 @@ def seq_mean_token_mean(per_token_loss: Tensor, mask: Tensor, *, num_seqs: float
 
 
 @AGGREGATIONS.register("token_mean")
-def token_mean(per_token_loss: Tensor, mask: Tensor, *, num_seqs: float | None = None,
-               num_tokens: float | None = None, norm_constant: float | None = None) -> Tensor:
+def token_mean(per_token_loss: Tensor, mask: Tensor, *, num_tokens: float | None = None) -> Tensor:
     """DAPO: Σ l m / num_tokens."""
     loss, m = _masked(per_token_loss, mask)
     return _divide(loss.sum(), m.sum() if num_tokens is None else num_tokens)
 
 
 @AGGREGATIONS.register("seq_mean_token_sum_norm")
-def seq_mean_token_sum_norm(per_token_loss: Tensor, mask: Tensor, *, num_seqs: float | None = None,
-                            num_tokens: float | None = None, norm_constant: float | None = None) -> Tensor:
+def seq_mean_token_sum_norm(per_token_loss: Tensor, mask: Tensor, *, norm_constant: float | None = None,
+                            num_seqs: float | None = None) -> Tensor:
     """Dr. GRPO: Σ_i Σ_t l m / norm_constant / num_seqs; norm_constant (the generation budget) is required."""
     if norm_constant is None or norm_constant <= 0:
         raise ValueError(f"seq_mean_token_sum_norm needs norm_constant > 0 (the generation budget), got {norm_constant}")
@@ -81,8 +81,7 @@ def seq_mean_token_sum_norm(per_token_loss: Tensor, mask: Tensor, *, num_seqs: f
 
 
 @AGGREGATIONS.register("seq_mean_token_sum")
-def seq_mean_token_sum(per_token_loss: Tensor, mask: Tensor, *, num_seqs: float | None = None,
-                       num_tokens: float | None = None, norm_constant: float | None = None) -> Tensor:
+def seq_mean_token_sum(per_token_loss: Tensor, mask: Tensor, *, num_seqs: float | None = None) -> Tensor:
     """Kimi k1.5: Σ_i Σ_t l m / num_seqs (mean over sequences of the per-sequence objective)."""
     loss, m = _masked(per_token_loss, mask)
     return _divide(loss.sum(), m.any(dim=1).sum() if num_seqs is None else num_seqs)

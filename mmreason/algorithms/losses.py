@@ -1,11 +1,11 @@
 """Per-token policy losses, registered in POLICY_LOSSES by name.
 
-Every loss has one signature so the trainer calls them all the same way:
+Every loss takes the same four tensors, its own hyper-parameters and optional importance weights:
 
     fn(logprobs (B, T), old_logprobs (B, T), advantages (B,), mask (B, T) bool/float, *,
-       clip_low=0.2, clip_high=0.2, kimi_tau=0.1, is_weights=None) -> (per_token_loss (B, T), metrics)
+       <its options>, is_weights=None) -> (per_token_loss (B, T), metrics)
 
-A keyword a loss does not use is accepted and ignored. The per-token loss is reduced to a scalar by an
+ppo_clip and gspo take clip_low / clip_high, kimi takes kimi_tau; the trainer binds what each declares. The per-token loss is reduced to a scalar by an
 aggregation (aggregation.py). Notation: log-ratio δ_t = logprobs_t − old_logprobs_t, ρ_t = exp(δ_t),
 A = advantages[i] broadcast over the tokens of response i, ε_low / ε_high = clip_low / clip_high.
 
@@ -114,9 +114,8 @@ def _clipped_surrogate(ratio: Tensor, adv: Tensor, clip_low: float, clip_high: f
 
 @POLICY_LOSSES.register("ppo_clip")
 def ppo_clip(logprobs: Tensor, old_logprobs: Tensor, advantages: Tensor, mask: Tensor, *,
-             clip_low: float = 0.2, clip_high: float = 0.2, kimi_tau: float = 0.1,
-             is_weights: Tensor | None = None) -> tuple[Tensor, dict]:
-    """Token-level clipped surrogate with decoupled clip ranges (`kimi_tau` unused)."""
+             clip_low: float = 0.2, clip_high: float = 0.2, is_weights: Tensor | None = None) -> tuple[Tensor, dict]:
+    """Token-level clipped surrogate with decoupled clip ranges."""
     m, lp, old, adv = _prepare(logprobs, old_logprobs, advantages, mask)
     log_ratio = (lp - old).clamp(-LOG_RATIO_CLAMP, LOG_RATIO_CLAMP)
     ratio = torch.exp(log_ratio)
@@ -127,9 +126,8 @@ def ppo_clip(logprobs: Tensor, old_logprobs: Tensor, advantages: Tensor, mask: T
 
 @POLICY_LOSSES.register("gspo")
 def gspo(logprobs: Tensor, old_logprobs: Tensor, advantages: Tensor, mask: Tensor, *,
-         clip_low: float = 0.2, clip_high: float = 0.2, kimi_tau: float = 0.1,
-         is_weights: Tensor | None = None) -> tuple[Tensor, dict]:
-    """GSPO sequence-ratio surrogate in token form (`kimi_tau` unused). Aggregate with seq_mean_token_mean."""
+         clip_low: float = 0.2, clip_high: float = 0.2, is_weights: Tensor | None = None) -> tuple[Tensor, dict]:
+    """GSPO sequence-ratio surrogate in token form. Aggregate with seq_mean_token_mean."""
     m, lp, old, adv = _prepare(logprobs, old_logprobs, advantages, mask)
     n = m.sum(dim=1).clamp(min=1).to(lp.dtype)
     seq_log_ratio = (lp - old).sum(dim=1) / n  # (B,) masked mean of δ (masked entries are 0)
@@ -143,9 +141,8 @@ def gspo(logprobs: Tensor, old_logprobs: Tensor, advantages: Tensor, mask: Tenso
 
 @POLICY_LOSSES.register("kimi")
 def kimi(logprobs: Tensor, old_logprobs: Tensor, advantages: Tensor, mask: Tensor, *,
-         clip_low: float = 0.2, clip_high: float = 0.2, kimi_tau: float = 0.1,
-         is_weights: Tensor | None = None) -> tuple[Tensor, dict]:
-    """Kimi k1.5 mirror-descent loss per token (clip ranges unused). Aggregate with seq_mean_token_sum."""
+         kimi_tau: float = 0.1, is_weights: Tensor | None = None) -> tuple[Tensor, dict]:
+    """Kimi k1.5 mirror-descent loss per token. Aggregate with seq_mean_token_sum."""
     m, lp, old, adv = _prepare(logprobs, old_logprobs, advantages, mask)
     n = m.sum(dim=1).clamp(min=1).to(lp.dtype)
     seq_log_ratio = (lp - old).sum(dim=1)  # (B,) log π_θ(y) − log π_old(y)

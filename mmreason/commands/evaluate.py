@@ -1,3 +1,5 @@
+from pathlib import Path
+
 HELP = "evaluate a policy on the config's held-out sources (greedy and/or sampled accuracy)"
 DESCRIPTION = HELP + ". Example: mmreason eval configs/demo.yaml model.path=runs/demo/final_model"
 
@@ -13,20 +15,17 @@ def run(args) -> int:
 
     from transformers.utils import logging as hf_logging
 
+    from ..atomic import write_json
     from ..config import load_config
-    from ..pipeline import Pipeline, write_json
+    from ..pipeline import run_evaluation
     from .show_config import split_config_args
 
     hf_logging.disable_progress_bar()
     path, overrides = split_config_args(args.config, args.overrides)
-    pipe = Pipeline(load_config(path, overrides))
-    pipe.setup()
-    try:
-        res = pipe.evaluate_heldout(args.name)
-    finally:
-        pipe.close()
-    out = pipe.run_dir / "eval.json"
+    cfg = load_config(path, overrides)
+    res = run_evaluation(cfg, args.name)
+    out = Path(cfg.run.out_dir) / "eval.json"
     write_json(out, {args.name: res})
-    print(json.dumps({k: v.get("accuracy") for k, v in res.items()}, sort_keys=True))
+    print(json.dumps({k: v.get("accuracy/mean") for k, v in res.items()}, sort_keys=True))
     print(f"wrote {out}")
     return 0

@@ -23,8 +23,10 @@ def split_config_args(config, overrides):
 
 def run(args) -> int:
     from ..config import load_config, to_yaml
+    from ..wiring import check_names
 
     path, overrides = split_config_args(args.config, args.overrides)
     cfg = load_config(path, overrides)
+    check_names(cfg)
     print(to_yaml(cfg), end="")
     return 0

@@ -40,14 +40,12 @@ def _pick_sources(cfg, source: str | None, use_eval: bool):
 
 
 def _encoder(cfg):
+    from .. import wiring
     from ..model import load_processor, resolve_model_path
-    from ..prompts import PromptEncoder, PromptFormat
 
     path = resolve_model_path(cfg.model.path, cfg.run.out_dir, cfg.model.tiny_size, cfg.model.tiny_seed)
     processor = load_processor(path, cfg.model.min_pixels, cfg.model.max_pixels)
-    p = cfg.prompt
-    fmt = PromptFormat(p.template, p.think_tag, p.answer_tag, p.system_prompt, p.instruction)
-    return PromptEncoder(processor, fmt, p.max_prompt_length)
+    return wiring.prompt_encoder(cfg, processor, wiring.answer_format(cfg))
 
 
 def _image_lines(sample, index: int, out) -> list[str]:
@@ -105,6 +103,9 @@ def run(args) -> int:
         raise ConfigError("--n must be >= 1")
     path, overrides = split_config_args(args.config, args.overrides)
     cfg = load_config(path, overrides)
+    from .. import wiring
+
+    wiring.check_names(cfg)
     sources = load_sources(_pick_sources(cfg, args.source, args.eval), cfg.data.skip_bad_rows)
     for line in skip_summary(sources):
         print(line)

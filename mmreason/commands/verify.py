@@ -67,53 +67,40 @@ def _read_rows(path: str, skip_bad: bool, verifiers) -> tuple[list[dict], int]:
     return rows, bad
 
 
-def _write_atomic(path: str, rows: list[dict]) -> None:
+def _write(path: str, rows: list[dict]) -> None:
     import json
-    import os
-    import tempfile
 
+    from ..atomic import atomic_file
     from ..errors import MMReasonError
 
-    folder = os.path.dirname(os.path.abspath(path))
     try:
-        fd, tmp = tempfile.mkstemp(prefix=".verify-", suffix=".jsonl.tmp", dir=folder)
-    except OSError as e:
-        raise MMReasonError(f"cannot write output '{path}' ({e.strerror})") from None
-    try:
-        with os.fdopen(fd, "w", encoding="utf-8") as f:
+        with atomic_file(path) as f:
             for row in rows:
                 f.write(json.dumps(row, ensure_ascii=False) + "\n")
-        os.replace(tmp, path)
-    except BaseException:
-        if os.path.exists(tmp):
-            os.unlink(tmp)
-        raise
+    except OSError as e:
+        raise MMReasonError(f"cannot write output '{path}' ({e.strerror})") from None
 
 
 def run(args) -> int:
     import json
-    from collections import Counter
 
     from ..errors import MMReasonError
-    from ..rewards import VERIFIERS, RewardFunction, VerifierPool, VerifyRequest
+    from ..rewards import VERIFIERS, AnswerFormat, RewardFunction, VerifierPool, VerifyRequest, summarize_rewards
 
     if args.workers < 0 or args.timeout <= 0 or args.max_chars <= 0:
         raise MMReasonError("--workers must be >= 0, --timeout and --max-chars > 0")
     rows, bad = _read_rows(args.input, args.skip_bad_rows, VERIFIERS)
     with VerifierPool(workers=args.workers, timeout_s=args.timeout, max_chars=args.max_chars) as pool:
-        reward_fn = RewardFunction(accuracy_weight=args.accuracy_weight, format_weight=args.format_weight,
-                                   template=args.template, pool=pool)
+        reward_fn = RewardFunction(AnswerFormat(args.template), accuracy_weight=args.accuracy_weight,
+                                   format_weight=args.format_weight, pool=pool)
+        breakdowns = []
         for start in range(0, len(rows), _BATCH):
             batch = rows[start:start + _BATCH]
             reqs = [VerifyRequest(r["completion"], r["answer"], r["verifier"], r.get("options") or {}) for r in batch]
             for row, b in zip(batch, reward_fn(reqs)):
                 row.update(reward=b.reward, accuracy=b.accuracy, format=b.format, extracted=b.extracted, error=b.error)
-    _write_atomic(args.output, rows)
-    n = len(rows)
-    summary = {"rows": n, "accuracy": sum(r["accuracy"] for r in rows) / n if n else 0.0,
-               "reward": sum(r["reward"] for r in rows) / n if n else 0.0,
-               "format": sum(r["format"] for r in rows) / n if n else 0.0,
-               "errors": dict(sorted(Counter(r["error"] for r in rows if r["error"]).items())),
-               "bad_rows": bad, "output": args.output}
-    print(json.dumps(summary))
+                breakdowns.append(b)
+    _write(args.output, rows)
+    summary = summarize_rewards(breakdowns, labels={"verifier": [r["verifier"] for r in rows]})
+    print(json.dumps({**summary, "bad_rows": bad, "output": args.output}, sort_keys=True))
     return 0

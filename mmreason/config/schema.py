@@ -1,7 +1,9 @@
 """The config schema: one dataclass per section, each field documented in one line beside it.
 
 YAML files in configs/ hold only what differs from these defaults. Validation lives in `validate()`
-methods that raise ConfigError naming the dotted key.
+methods that raise ConfigError naming the dotted key. Names of registered parts (adapters, algorithm variants,
+engines, templates) are checked where the parts are built (`mmreason.wiring.check_names`), not here: the schema
+imports nothing above it.
 """
 
 from __future__ import annotations
@@ -60,8 +62,6 @@ class ModelConfig:
     lora: LoraConfig = field(default_factory=LoraConfig)
 
     def validate(self, p: str) -> None:
-        _one_of(self.tiny_size, ("tiny", "small"), f"{p}.tiny_size")
-        _one_of(self.dtype, ("float32", "bfloat16", "float16"), f"{p}.dtype")
         _one_of(self.attn_implementation, ("sdpa", "eager", "flash_attention_2"), f"{p}.attn_implementation")
         for k in ("min_pixels", "max_pixels"):
             v = getattr(self, k)
@@ -81,7 +81,6 @@ class PromptConfig:
     max_prompt_length: int = 1024      # prompts longer than this (in tokens, images included) are refused
 
     def validate(self, p: str) -> None:
-        _one_of(self.template, ("r1", "plain"), f"{p}.template")
         _check(self.max_prompt_length > 0, f"{p}.max_prompt_length", "must be > 0")
         for k in ("think_tag", "answer_tag"):
             v = getattr(self, k)
@@ -100,9 +99,6 @@ class SourceConfig:
 
     def validate(self, p: str) -> None:
         _check(bool(self.adapter), f"{p}.adapter", "is required")
-        if ":" not in self.adapter:  # registered name (import paths 'pkg.mod:Class' are resolved when loading)
-            from modalities import ADAPTERS
-            _check(self.adapter in ADAPTERS, f"{p}.adapter", ADAPTERS.unknown_message(self.adapter))
         _check(bool(self.path), f"{p}.path", "is required")
         _check(self.weight > 0, f"{p}.weight", "must be > 0")
         _check(self.limit is None or self.limit > 0, f"{p}.limit", "must be > 0")
@@ -121,9 +117,6 @@ class BuildJob:
     format: str = "jsonl"              # jsonl | parquet
 
     def validate(self, p: str) -> None:
-        _one_of(self.kind, ("puzzles", "ocr"), f"{p}.kind")
-        _one_of(self.split, ("train", "heldout"), f"{p}.split")
-        _one_of(self.format, ("jsonl", "parquet"), f"{p}.format")
         _check(bool(self.out), f"{p}.out", "is required")
         _check(self.n > 0, f"{p}.n", "must be > 0")
 
@@ -149,7 +142,7 @@ class DataConfig:
 
 @dataclass
 class RolloutConfig:
-    engine: str = "hf"                 # hf (transformers generate, CPU/GPU) | vllm (GPU)
+    engine: str = "hf"                 # registered rollout engine: hf (transformers generate, CPU/GPU) | vllm
     group_size: int = 8                # G: samples per prompt
     prompts_per_step: int = 8          # P: prompts per training step
     temperature: float = 1.0
@@ -157,18 +150,16 @@ class RolloutConfig:
     top_k: int = 0                     # 0 = off
     max_new_tokens: int = 64
     stop: list[str] = field(default_factory=list)  # extra stop strings (the end-of-turn token always stops)
-    batch_size: int = 64               # sequences per generate call (hf engine)
-    vllm_gpu_memory_utilization: float = 0.5
-    vllm_tensor_parallel_size: int = 1
+    engine_options: dict[str, Any] = field(default_factory=dict)  # the engine's own keyword arguments (hf:
+    #   batch_size (sequences per generate call, 64); vllm: gpu_memory_utilization, tensor_parallel_size, ...)
 
     def validate(self, p: str) -> None:
-        _one_of(self.engine, ("hf", "vllm"), f"{p}.engine")
+        _check(bool(self.engine), f"{p}.engine", "is required")
         _check(self.group_size >= 1, f"{p}.group_size", "must be >= 1")
         _check(self.prompts_per_step >= 1, f"{p}.prompts_per_step", "must be >= 1")
         _check(self.temperature >= 0, f"{p}.temperature", "must be >= 0")
         _check(0 < self.top_p <= 1, f"{p}.top_p", "must be in (0, 1]")
         _check(self.max_new_tokens >= 1, f"{p}.max_new_tokens", "must be >= 1")
-        _check(self.batch_size >= 1, f"{p}.batch_size", "must be >= 1")
 
 
 @dataclass
@@ -191,14 +182,9 @@ class AlgorithmConfig:
     tis_cap: Optional[float] = None    # truncated importance-sampling cap on π_old/π_rollout (None = off)
 
     def validate(self, p: str) -> None:
-        from ..algorithms import ADVANTAGES, AGGREGATIONS, POLICY_LOSSES
-        for key, reg in (("advantage", ADVANTAGES), ("loss", POLICY_LOSSES), ("aggregation", AGGREGATIONS)):
-            v = getattr(self, key)
-            _check(v in reg, f"{p}.{key}", reg.unknown_message(v))
         _check(0 <= self.clip_low < 1, f"{p}.clip_low", "must be in [0, 1)")
         _check(self.clip_high >= 0, f"{p}.clip_high", "must be >= 0")
         _check(self.kl_beta >= 0, f"{p}.kl_beta", "must be >= 0")
-        _one_of(self.kl_estimator, ("k1", "k2", "k3"), f"{p}.kl_estimator")
         _check(self.max_sampling_rounds >= 0, f"{p}.max_sampling_rounds", "must be >= 0")
         _check(self.tis_cap is None or self.tis_cap >= 1, f"{p}.tis_cap", "must be >= 1")
 
@@ -237,7 +223,6 @@ class OptimConfig:
 
     def validate(self, p: str) -> None:
         _check(self.lr > 0, f"{p}.lr", "must be > 0")
-        _one_of(self.schedule, ("constant", "linear", "cosine"), f"{p}.schedule")
         _check(self.warmup_steps >= 0, f"{p}.warmup_steps", "must be >= 0")
         _check(self.grad_clip >= 0, f"{p}.grad_clip", "must be >= 0")
 
@@ -275,7 +260,6 @@ class SFTConfig:
         _check(self.steps >= 0, f"{p}.steps", "must be >= 0")
         _check(self.batch_size >= 1 and self.micro_batch_size >= 1, f"{p}.batch_size", "must be >= 1")
         _check(self.lr > 0, f"{p}.lr", "must be > 0")
-        _one_of(self.schedule, ("constant", "linear", "cosine"), f"{p}.schedule")
 
 
 @dataclass

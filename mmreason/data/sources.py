@@ -13,7 +13,6 @@ from typing import Collection, Sequence
 from ..config.schema import SourceConfig
 from ..errors import DataError
 from ..types import Sample
-from .mixture import Mixture
 
 log = logging.getLogger(__name__)
 
@@ -62,10 +61,3 @@ def load_sources(source_cfgs: Sequence[SourceConfig], skip_bad_rows: bool = Fals
 def skip_summary(sources: Sequence[LoadedSource]) -> list[str]:
     """Lines describing skipped rows of every source (empty when none were skipped)."""
     return [line for s in sources for line in s.skipped.lines()]
-
-
-def build_mixture(source_cfgs: Sequence[SourceConfig], seed: int, skip_bad_rows: bool = False,
-                  verifiers: Collection[str] | None = None) -> tuple[Mixture, list[LoadedSource]]:
-    """The training mixture of `data.train` plus the loaded sources (for skip reports and sizes)."""
-    sources = load_sources(source_cfgs, skip_bad_rows, verifiers)
-    return Mixture(sources, seed=seed), sources

@@ -12,6 +12,8 @@ from datetime import timedelta
 import torch
 import torch.distributed as dist
 
+from ..types import Metrics
+
 
 def is_distributed() -> bool:
     return dist.is_available() and dist.is_initialized()
@@ -70,22 +72,21 @@ def gather_rewards(local: torch.Tensor) -> torch.Tensor:
     return torch.cat(parts, dim=0)
 
 
-# counts and throughputs add up over ranks; so does "loss": each rank reports its share of the global loss
-SUMMED = ("reward_errors/", "dynamic/groups_", "tokens_per_s")
-
-
 def reduce_metrics(metrics: dict) -> dict:
-    """Merge per-rank step metrics: counts are summed, everything else averaged over the ranks reporting it."""
+    """Merge per-rank step metrics: the names a `Metrics` declares summed (counts, totals, each rank's share of
+    the loss) are summed over ranks, every other number is averaged over the ranks reporting it."""
     if not is_distributed():
         return metrics
+    summed: set[str] = set()
     merged: dict[str, list[float]] = {}
-    for m in all_gather_object(metrics):
+    for m, declared in all_gather_object((dict(metrics), sorted(getattr(metrics, "summed", ())))):
+        summed.update(declared)
         for k, v in m.items():
             if isinstance(v, (int, float)):
                 merged.setdefault(k, []).append(float(v))
-    out = {}
+    out = Metrics(summed=summed)
     for k, vs in merged.items():
-        out[k] = sum(vs) if k.startswith(SUMMED) or k == "loss" else sum(vs) / len(vs)
+        out[k] = sum(vs) if k in summed else sum(vs) / len(vs)
     return out
 
 

@@ -48,3 +48,9 @@ def keep_vision_tower_alive(model: torch.nn.Module, patch_dim: int, merge_size: 
         return output + 0.0 * feats.sum().to(output.dtype)
 
     return model.get_input_embeddings().register_forward_hook(hook)
+
+
+def install_once(model: torch.nn.Module, patch_dim: int, merge_size: int = 2) -> None:
+    """Install the keep-alive hook on `model` unless it already has one (the handle is kept on the model)."""
+    if getattr(model, "_mmreason_vision_hook", None) is None:
+        model._mmreason_vision_hook = keep_vision_tower_alive(model, patch_dim, merge_size)

@@ -1,12 +1,14 @@
 """Rollouts with transformers `generate`: batched, left-padded, G samples per prompt, per-token logprobs.
 
-The engine shares the policy's module with the trainer, so a weight sync is free (nothing to copy). Vision
+By default the engine generates with the trainer's own module, so a weight sync is free (nothing to copy);
+with `separate_weights=True` (ZeRO-3 shards the trained module) it holds a full copy that `load_weights` refreshes. Vision
 placeholder tokens are suppressed during sampling, so a completion can never desynchronise image features.
 Logprobs are of the raw (temperature-scaled) distribution, not after top-p/top-k filtering.
 """
 
 from __future__ import annotations
 
+import copy
 import time
 from typing import Iterable
 
@@ -14,14 +16,19 @@ import torch
 
 from ..prompts import EncodedPrompt, collate_prompts
 from ..types import Completion
-from .base import SamplingParams
+from .base import ENGINES, SamplingParams
 
 
+@ENGINES.register("hf")
 class HFEngine:
-    shares_policy = True  # generates with the trainer's own module: a weight sync copies nothing
-    def __init__(self, policy, batch_size: int = 64):
+    def __init__(self, policy, *, separate_weights: bool = False, batch_size: int = 64):
+        if separate_weights:
+            from ..model import Policy
+
+            policy = Policy(model=copy.deepcopy(policy.model).eval(), processor=policy.processor)
+        self.needs_weight_sync = separate_weights
         self.policy = policy
-        self.batch_size = batch_size
+        self.batch_size = batch_size  # sequences per generate call
         self.stop_ids = policy.stop_token_ids()
         self.banned_ids = policy.banned_token_ids()
         self.pad_id = policy.tokenizer.pad_token_id
@@ -52,6 +59,12 @@ class HFEngine:
         if sampling.stop:
             kw.update(stop_strings=list(sampling.stop), tokenizer=self.policy.tokenizer)
         return kw
+
+    def sleep(self) -> None:
+        """Nothing to free: transformers generate holds no memory between calls."""
+
+    def wake(self) -> None:
+        """Nothing to restore."""
 
     @torch.no_grad()
     def generate(self, prompts: list[EncodedPrompt], sampling: SamplingParams) -> list[list[Completion]]:

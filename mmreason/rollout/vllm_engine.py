@@ -18,24 +18,24 @@ import torch
 
 from ..prompts import EncodedPrompt
 from ..types import Completion
-from .base import SamplingParams
+from .base import ENGINES, SamplingParams
 
 
+@ENGINES.register("vllm")
 class VLLMEngine:
-    shares_policy = False
+    needs_weight_sync = True  # vLLM always holds its own copy of the weights
 
-    def __init__(self, policy, *, model_path: str | None = None, gpu_memory_utilization: float = 0.5,
-                 tensor_parallel_size: int = 1, dtype: str | None = None, seed: int = 0, max_model_len: int = 4096,
-                 enable_sleep_mode: bool = False):
+    def __init__(self, policy, *, seed: int = 0, gpu_memory_utilization: float = 0.5, tensor_parallel_size: int = 1,
+                 max_model_len: int = 4096, enable_sleep_mode: bool = False):
         os.environ.setdefault("VLLM_ENABLE_V1_MULTIPROCESSING", "0")  # engine in this process: weights sync in-memory
         from vllm import LLM
 
         self.policy = policy
-        path = model_path or getattr(policy.model, "name_or_path", None) or policy.model.config._name_or_path
+        path = getattr(policy.model, "name_or_path", None) or policy.model.config._name_or_path
         ip = policy.processor.image_processor
         size = dict(ip.size.items()) if hasattr(ip.size, "items") else dict(ip.size)
         self.mm_kwargs = {"min_pixels": size.get("shortest_edge"), "max_pixels": size.get("longest_edge")}
-        dt = dtype or str(next(policy.model.parameters()).dtype).replace("torch.", "")
+        dt = str(next(policy.model.parameters()).dtype).replace("torch.", "")
         self.llm = LLM(model=path, dtype=dt, gpu_memory_utilization=gpu_memory_utilization,
                        tensor_parallel_size=tensor_parallel_size, seed=seed, max_model_len=max_model_len,
                        limit_mm_per_prompt={"image": 8}, mm_processor_kwargs=self.mm_kwargs,

@@ -1,31 +1,23 @@
-"""Held-out evaluation: accuracy (greedy and/or sampled) per source and verifier, format rate, lengths."""
+"""Held-out evaluation: one completion per sample (greedy or sampled), scored by the training reward, summarised
+with the same metric names as training (accuracy/mean, format/mean, accuracy/source/…, accuracy/family/…)."""
 
 from __future__ import annotations
 
-from collections import defaultdict
-
+from ..rewards import summarize_rewards
 from ..rollout.base import SamplingParams
-from .rewarding import requests_for
+from .scored import requests_for
 
 
 def evaluate(engine, encoder, reward_fn, samples, sampling: SamplingParams, batch_size: int = 64) -> dict:
-    """Accuracy of one completion per sample under `sampling` (temperature 0 = greedy)."""
+    """Reward metrics of one completion per sample under `sampling` (temperature 0 = greedy)."""
     sampling = sampling.with_(n=1)
-    rows = []
+    rows, breakdowns = [], []
     for s in range(0, len(samples), batch_size):
         chunk = samples[s:s + batch_size]
-        comps = engine.generate([encoder.encode(x) for x in chunk], sampling)
-        for x, c, b in zip(chunk, comps, reward_fn(requests_for(chunk, comps))):
-            rows.append((x, c[0], b))
-    n = max(len(rows), 1)
-    out = {"n": float(len(rows)), "accuracy": sum(b.accuracy for *_, b in rows) / n,
-           "format": sum(b.format for *_, b in rows) / n,
-           "response_length": sum(len(c.token_ids) for _, c, _ in rows) / n}
-    by = defaultdict(list)
-    for x, _, b in rows:
-        by[f"accuracy/source/{x.source or 'default'}"].append(b.accuracy)
-        fam = x.meta.get("family")
-        if fam:
-            by[f"accuracy/family/{fam}"].append(b.accuracy)
-    out.update({k: sum(v) / len(v) for k, v in by.items()})
-    return out
+        comps = [c[0] for c in engine.generate([encoder.encode(x) for x in chunk], sampling)]
+        breakdowns.extend(reward_fn(requests_for(chunk, [[c] for c in comps])))
+        rows.extend(zip(chunk, comps))
+    return dict(summarize_rewards(breakdowns, lengths=[len(c.token_ids) for _, c in rows],
+                                  truncated=[c.finish_reason == "length" for _, c in rows],
+                                  labels={"source": [x.source or "default" for x, _ in rows],
+                                          "family": [x.meta.get("family") or "" for x, _ in rows]}))

@@ -6,10 +6,10 @@ import torch
 
 from ..distributed.vision_keepalive import text_only_forward
 from ..prompts import check_image_tokens
-from .batch import RolloutBatch
+from .batch import SequenceBatch
 
 
-def response_logprobs(model, batch: RolloutBatch, *, temperature: float = 1.0, with_entropy: bool = False,
+def response_logprobs(model, batch: SequenceBatch, *, temperature: float = 1.0, with_entropy: bool = False,
                       image_token_id: int | None = None, merge_size: int = 2, keep_vision_alive: bool = False
                       ) -> tuple[torch.Tensor, torch.Tensor | None]:
     """(B, Tr) logprobs of the response tokens (and (B, Tr) entropies when asked).
@@ -39,7 +39,7 @@ def response_logprobs(model, batch: RolloutBatch, *, temperature: float = 1.0, w
 
 
 @torch.no_grad()
-def batched_logprobs(model, batch: RolloutBatch, micro_batch_size: int, **kw) -> torch.Tensor:
+def batched_logprobs(model, batch: SequenceBatch, micro_batch_size: int, **kw) -> torch.Tensor:
     """Logprobs of a whole batch in micro-batches, without gradients."""
     was_training = model.training
     model.eval()

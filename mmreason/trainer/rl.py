@@ -1,8 +1,10 @@
 """The RL step: rollout → reward → logprobs (π_old, reference) → advantages → update → sync, each phase timed.
 
-Read top to bottom: `step()` is the whole algorithm; the helpers below it are one phase each. The math (advantages,
-losses, aggregation, KL, shaping) lives in mmreason.algorithms as pure functions chosen by name; how a loss becomes
-an update (one process, or DeepSpeed ZeRO across ranks) lives behind the backend.
+Read top to bottom: `step()` is the whole algorithm; the helpers below it are one phase each. The reward phase
+hands the update one typed object (`ScoredGroups`, (P, G) tensors); the update works on a token batch
+(`RolloutBatch`). The math (advantages, losses, aggregation, KL, shaping) lives in mmreason.algorithms as pure
+functions chosen by name; how a loss becomes an update (one process, or DeepSpeed ZeRO across ranks) lives
+behind the backend.
 
 With several ranks, every rank draws the same global batch of P prompts and keeps its own contiguous slice, so
 each prompt's G samples stay on one rank; rewards are gathered so advantages are computed over the global
@@ -16,6 +18,7 @@ so that every rank trains on the same number of rows.
 
 from __future__ import annotations
 
+import functools
 import time
 
 import torch
@@ -25,15 +28,17 @@ from ..algorithms.kl import kl_in_reward, kl_penalty
 from ..algorithms.losses import tis_weights
 from ..algorithms.sampling import informative_groups
 from ..distributed import comm
+from ..registry import declared_options
 from ..rollout.base import SamplingParams
-from .batch import RolloutBatch, make_batch
+from ..types import Metrics
+from .batch import RolloutBatch, rollout_batch
 from .logprobs import batched_logprobs, response_logprobs
 from .metrics import PhaseTimer
-from .rewarding import group_metrics, score_groups
+from .scored import LengthShaping, ScoredGroups, score_groups
 
 
 class RLTrainer:
-    """Owns the policy's update; talks to the rollout engine, the reward function and the data mixture."""
+    """Owns the policy's update; talks to the rollout engine, the reward function and the prompt stream."""
 
     def __init__(self, cfg, policy, engine, encoder, reward_fn, mixture, backend, scheduler, ref_model=None,
                  keep_vision_alive: bool = False):
@@ -43,10 +48,13 @@ class RLTrainer:
         self.keep_vision_alive = keep_vision_alive
         self.step_count = 0
         self.shuffle_gen = torch.Generator().manual_seed(cfg.run.seed + 1)
-        a, r = cfg.algorithm, cfg.rollout
-        self.advantage_fn = ADVANTAGES.get(a.advantage)
-        self.loss_fn = POLICY_LOSSES.get(a.loss)
-        self.aggregate = AGGREGATIONS.get(a.aggregation)
+        a, r, rw = cfg.algorithm, cfg.rollout, cfg.reward
+        hyper = dict(eps=a.adv_eps, clip_low=a.clip_low, clip_high=a.clip_high, kimi_tau=a.kimi_tau,
+                     norm_constant=float(a.norm_constant or r.max_new_tokens))
+        self.advantage_fn = self._bind(ADVANTAGES.get(a.advantage), hyper)
+        self.loss_fn = self._bind(POLICY_LOSSES.get(a.loss), hyper)
+        self.aggregate = self._bind(AGGREGATIONS.get(a.aggregation), hyper)
+        self.shaping = LengthShaping(rw.overlong_max, rw.overlong_cache, rw.length_weight, rw.length_warmup_steps)
         self.sampling = SamplingParams(n=r.group_size, temperature=r.temperature, top_p=r.top_p, top_k=r.top_k,
                                        max_new_tokens=r.max_new_tokens, stop=tuple(r.stop))
         self.world, self.rank = comm.world_size(), comm.rank()
@@ -56,37 +64,44 @@ class RLTrainer:
         self.local_prompts = r.prompts_per_step // self.world
         self.ref_model = ref_model  # a frozen plain copy of the initial policy; None when β = 0
 
+    @staticmethod
+    def _bind(fn, hyper: dict):
+        """`fn` with the hyper-parameters it declares bound (each variant takes only what it uses)."""
+        return functools.partial(fn, **declared_options(fn, hyper))
+
     @property
     def model(self):
         """What forwards run on: the DeepSpeed engine or the plain model."""
         return self.backend.module
 
     # ------------------------------------------------------------------ the step
-    def step(self) -> dict:
+    def step(self) -> Metrics:
         t_start = time.perf_counter()
         timer = PhaseTimer()
-        groups, collect_metrics = self._collect(timer)                    # rollout + reward (+ dynamic sampling)
-        metrics = {**collect_metrics, **self.train_on_groups(groups, timer)}
-        n_tok = float(sum(len(c.token_ids) for g in groups for c in g["completions"]))
-        metrics.update({**timer.metrics(), "time/step": time.perf_counter() - t_start,
-                        "tokens_per_s": n_tok / max(timer.totals.get("rollout", 0.0), 1e-9)})
+        scored, metrics = self.collect(timer)                             # rollout + reward (+ dynamic sampling)
+        metrics.merge(self.train_on(scored, timer))                       # logprobs → advantages → update → sync
+        metrics.merge(timer.metrics())
+        metrics["time/step"] = time.perf_counter() - t_start
+        metrics.add_sum("tokens_per_s", float(scored.lengths.sum()) / max(timer.totals.get("rollout", 0.0), 1e-9))
         return comm.reduce_metrics(metrics)
 
-    def train_on_groups(self, groups: list[dict], timer: PhaseTimer | None = None) -> dict:
+    def train_on(self, scored: ScoredGroups, timer: PhaseTimer | None = None) -> Metrics:
         """Everything after the rollout: logprobs → advantages → update → sync (this rank's groups)."""
         timer = timer or PhaseTimer()
         with timer("logprobs"):
-            batch = self._make_batch(groups)
+            batch = rollout_batch(scored.prompts, scored.completions, self.policy.tokenizer.pad_token_id,
+                                  self.cfg.algorithm.mask_truncated)
             self._fill_logprobs(batch)
         with timer("advantages"):
-            adv_metrics = self._advantages(batch, groups)
+            metrics = self._advantages(batch, scored)
         with timer("update"):
-            update_metrics = self._update(batch)
+            metrics.merge(self._update(batch))
         with timer("sync"):
-            self._sync()
+            self.sync_weights()
         self.step_count += 1
         self._maybe_reset_reference()
-        return {**adv_metrics, **update_metrics, "lr": self.scheduler.get_last_lr()[0]}
+        metrics["lr"] = self.scheduler.get_last_lr()[0]
+        return metrics
 
     # ------------------------------------------------------------------ phases
     def _next_prompts(self) -> list:
@@ -94,44 +109,41 @@ class RLTrainer:
         samples = self.mixture.next_batch(self.cfg.rollout.prompts_per_step)
         return samples[self.rank * self.local_prompts:(self.rank + 1) * self.local_prompts]
 
-    def _collect(self, timer: PhaseTimer) -> tuple[list[dict], dict]:
-        """Sample prompts, generate G completions each, score them; with dynamic sampling keep only groups
-        whose rewards differ, generating more (up to max_sampling_rounds extra rounds) until enough are kept."""
+    def rollout(self, timer: PhaseTimer) -> ScoredGroups:
+        """One round: draw prompts, generate G completions each, score them."""
+        samples = self._next_prompts()
+        with timer("rollout"):
+            prompts = [self.encoder.encode(s) for s in samples]
+            completions = self.engine.generate(prompts, self.sampling)
+        with timer("reward"):
+            return score_groups(self.reward_fn, samples, prompts, completions, self.shaping, self.step_count)
+
+    def collect(self, timer: PhaseTimer) -> tuple[ScoredGroups, Metrics]:
+        """The groups to train on; with dynamic sampling only groups whose rewards differ, generating more (up to
+        max_sampling_rounds extra rounds) until enough are kept."""
         a, want = self.cfg.algorithm, self.local_prompts
+        if not a.dynamic_sampling:
+            scored = self.rollout(timer)
+            return scored, scored.metrics()
         kept, dropped, seen, rounds = [], [], [], 0
         while True:
-            samples = self._next_prompts()
-            with timer("rollout"):
-                prompts = [self.encoder.encode(s) for s in samples]
-                completions = self.engine.generate(prompts, self.sampling)
-            with timer("reward"):
-                new = score_groups(self.reward_fn, samples, prompts, completions, self.cfg.reward,
-                                   self.step_count, self.cfg.rollout.max_new_tokens)
-            seen.extend(new)
-            if not a.dynamic_sampling:
-                kept = new
-                break
-            mask = informative_groups(torch.stack([g["rewards"] for g in new])).tolist()
-            kept.extend(g for g, m in zip(new, mask) if m)
-            dropped.extend(g for g, m in zip(new, mask) if not m)
+            new = self.rollout(timer)
+            seen.append(new)
+            mask = informative_groups(new.rewards).tolist()
+            kept.append(new.select([i for i, m in enumerate(mask) if m]))
+            dropped.append(new.select([i for i, m in enumerate(mask) if not m]))
+            n_kept = sum(len(k) for k in kept)
             # every rank must agree on stopping (each round is a global draw from the mixture)
-            done = all(comm.all_gather_object(len(kept) >= want or rounds >= a.max_sampling_rounds))
-            if done:
+            if all(comm.all_gather_object(n_kept >= want or rounds >= a.max_sampling_rounds)):
                 break
             rounds += 1
-        n_informative = min(len(kept), want)
-        kept = (kept + dropped)[:want]
-        metrics = group_metrics(seen)
-        metrics.update({"dynamic/rounds": float(rounds), "dynamic/groups_kept": float(n_informative),
-                        "dynamic/groups_seen": float(len(seen))})
-        return kept, metrics
-
-    def _make_batch(self, groups: list[dict]) -> RolloutBatch:
-        P, G = len(groups), self.cfg.rollout.group_size
-        rewards = torch.stack([g["rewards"] for g in groups]).reshape(P, G)
-        return make_batch([g["prompt"] for g in groups], [g["completions"] for g in groups], rewards,
-                          torch.zeros(P, G), self.policy.tokenizer.pad_token_id,
-                          mask_truncated=self.cfg.algorithm.mask_truncated)
+        everything = ScoredGroups.cat(seen)
+        metrics = everything.metrics()
+        metrics["dynamic/rounds"] = float(rounds)
+        metrics.add_sum("dynamic/groups_kept", float(min(n_kept, want)))
+        metrics.add_sum("dynamic/groups_seen", float(len(everything)))
+        pool = ScoredGroups.cat(kept + dropped)
+        return pool.select(list(range(want))), metrics
 
     def _logprob_kwargs(self) -> dict:
         return dict(temperature=self.cfg.rollout.temperature, image_token_id=self.encoder.image_token_id,
@@ -148,11 +160,10 @@ class RLTrainer:
             kw = dict(self._logprob_kwargs(), keep_vision_alive=False)  # a plain module: no collectives
             batch.ref_logprobs = batched_logprobs(self.ref_model, batch, mb, **kw)
 
-    def _advantages(self, batch: RolloutBatch, groups: list[dict]) -> dict:
+    def _advantages(self, batch: RolloutBatch, scored: ScoredGroups) -> Metrics:
         a = self.cfg.algorithm
-        P, G = len(groups), self.cfg.rollout.group_size
-        rewards = batch.rewards.reshape(P, G).clone()
-        metrics = {}
+        rewards = scored.rewards.clone()                                  # (P, G)
+        metrics = Metrics()
         if batch.ref_logprobs is not None and a.kl_in_reward:  # fold −β·Σ_t KL_t into each sequence's reward
             cur = batch.old_logprobs
             if cur is None:
@@ -162,7 +173,8 @@ class RLTrainer:
             metrics["kl_reward_penalty"] = float((rewards - folded).mean())
             rewards = folded
         global_rewards = comm.gather_rewards(rewards)                   # (P_global, G), rank order
-        adv, adv_metrics = self.advantage_fn(global_rewards, eps=a.adv_eps)
+        adv, adv_metrics = self.advantage_fn(global_rewards)
+        P = len(scored)
         batch.advantages = adv[self.rank * P:(self.rank + 1) * P].reshape(-1).float()
         metrics.update(adv_metrics)
         return metrics
@@ -175,8 +187,8 @@ class RLTrainer:
         parts = comm.all_gather_object({k: float(v) for k, v in local.items()})
         return {k: sum(p[k] for p in parts) for k in local}
 
-    def _update(self, batch: RolloutBatch) -> dict:
-        t, a = self.cfg.train, self.cfg.algorithm
+    def _update(self, batch: RolloutBatch) -> Metrics:
+        t = self.cfg.train
         sums: dict[str, float] = {}
         weight = loss_sum = 0.0
         grad_norms = []
@@ -187,8 +199,7 @@ class RLTrainer:
                 if len(mb_rows) == 0:
                     continue
                 mb = batch.select(mb_rows)
-                totals = dict(self._global_totals(mb.response_mask),
-                              norm_constant=float(a.norm_constant or self.cfg.rollout.max_new_tokens))
+                totals = declared_options(self.aggregate.func, self._global_totals(mb.response_mask))
                 for s in range(0, len(mb), t.micro_batch_size):
                     micro = mb.select(list(range(s, min(len(mb), s + t.micro_batch_size))))
                     m, w = self._micro_step(micro, totals, first_pass=(epoch == 0))
@@ -198,8 +209,8 @@ class RLTrainer:
                     weight += w
                 grad_norms.append(self.backend.step())
         self.scheduler.step()
-        out = {k: v / max(weight, 1e-9) for k, v in sums.items()}
-        out["loss"] = loss_sum / max(len(grad_norms), 1)  # mean over optimizer steps (summed over ranks later)
+        out = Metrics({k: v / max(weight, 1e-9) for k, v in sums.items()})
+        out.add_sum("loss", loss_sum / max(len(grad_norms), 1))  # mean over optimizer steps, summed over ranks
         out["grad_norm"] = sum(grad_norms) / max(len(grad_norms), 1)
         out["optimizer_steps"] = float(len(grad_norms))
         return out
@@ -213,8 +224,7 @@ class RLTrainer:
         is_w = None
         if a.tis_cap is not None and micro.rollout_logprobs is not None:
             is_w = tis_weights(old, micro.rollout_logprobs, a.tis_cap)
-        per_token, m = self.loss_fn(logprobs, old, micro.advantages, mask, clip_low=a.clip_low,
-                                    clip_high=a.clip_high, kimi_tau=a.kimi_tau, is_weights=is_w)
+        per_token, m = self.loss_fn(logprobs, old, micro.advantages, mask, is_weights=is_w)
         metrics = {k: float(v) for k, v in m.items()}
         n_tok = float(mask.sum())
         if micro.ref_logprobs is not None:
@@ -234,8 +244,9 @@ class RLTrainer:
                 metrics["logprob_gap/trainer_vs_rollout"] = float((gap * mask).sum() / max(n_tok, 1.0))
         return metrics, max(n_tok, 1.0)
 
-    def _sync(self) -> None:
-        if getattr(self.engine, "shares_policy", False):
+    def sync_weights(self) -> None:
+        """Push the updated weights to an engine that holds its own copy (nothing to do for one that shares)."""
+        if not self.engine.needs_weight_sync:
             return
         with self.backend.gathered_weights():
             self.engine.load_weights((n, p.detach()) for n, p in self.policy.model.named_parameters())

@@ -1,7 +1,7 @@
 """Supervised fine-tuning on reference answers (cold start, rejection-sampled data): loss on assistant tokens only.
 
-Targets are rendered by the prompt format (`<think>reasoning</think><answer>gold</answer>` for R1) and followed by
-the end-of-turn token; the prompt (images included) is encoded exactly as for RL, so the SFT and RL policies see
+Targets are rendered by the caller with the answer format (`<think>reasoning</think><answer>gold</answer>` for R1)
+and followed by the end-of-turn token; the prompt (images included) is encoded exactly as for RL, so the SFT and RL policies see
 the same inputs. With several ranks each takes its slice of the batch and the loss is normalised by the global
 token count, so the update equals the one-process update on the whole batch.
 """
@@ -10,37 +10,31 @@ from __future__ import annotations
 
 import time
 
-import torch
-
 from ..distributed import comm
-from .batch import RolloutBatch, build_sequences
+from .batch import SFTBatch, sft_batch_of
 from .logprobs import response_logprobs
 
 
-def sft_batch(encoder, samples, targets: list[str] | None = None) -> RolloutBatch:
-    """Rows of (prompt, target completion). Targets default to the samples' reference reasoning + gold answer."""
+def sft_batch(encoder, samples, targets: list[str]) -> SFTBatch:
+    """Rows of (prompt, target completion text)."""
+    if len(targets) != len(samples):
+        raise ValueError(f"{len(samples)} samples but {len(targets)} SFT targets")
     prompts = [encoder.encode(s) for s in samples]
-    if targets is None:
-        targets = [encoder.fmt.target(s.answer, s.reasoning) for s in samples]
     responses = [encoder.encode_completion(t) for t in targets]
-    pad = encoder.processor.tokenizer.pad_token_id
-    input_ids, attn, mm, mask, Tp = build_sequences(prompts, responses, pad)
-    z = torch.zeros(len(samples))
-    return RolloutBatch(prompts=prompts, input_ids=input_ids, attention_mask=attn, mm_token_type_ids=mm,
-                        response_mask=mask, prompt_len=Tp, rewards=z, advantages=z, group_ids=torch.arange(len(samples)))
+    return sft_batch_of(prompts, responses, encoder.processor.tokenizer.pad_token_id)
 
 
-def sft_step(backend, encoder, samples, scheduler, *, micro_batch_size: int, targets: list[str] | None = None,
+def sft_step(backend, encoder, samples, targets: list[str], scheduler, *, micro_batch_size: int,
              keep_vision_alive: bool = False) -> dict:
-    """One optimizer step of token-mean cross-entropy over the assistant tokens of `samples` (the global batch;
-    this rank trains on its slice)."""
+    """One optimizer step of token-mean cross-entropy over the assistant tokens of `samples` with their `targets`
+    (the global batch; this rank trains on its slice)."""
     t0 = time.perf_counter()
     world, rank = comm.world_size(), comm.rank()
     if len(samples) % world:
         raise ValueError(f"an SFT batch of {len(samples)} samples does not split evenly over {world} ranks")
     per = len(samples) // world
     mine = list(range(rank * per, (rank + 1) * per))
-    batch = sft_batch(encoder, [samples[i] for i in mine], [targets[i] for i in mine] if targets else None)
+    batch = sft_batch(encoder, [samples[i] for i in mine], [targets[i] for i in mine])
     n_tokens = sum(comm.all_gather_object(float(batch.response_mask.sum())))
     n_tokens = max(n_tokens, 1.0)
     model = backend.module

@@ -12,10 +12,13 @@
 from __future__ import annotations
 
 from contextlib import nullcontext
+from pathlib import Path
 
 import torch
 
 from .ds_config import deepspeed_config
+
+STATE_DIR = "deepspeed"
 
 
 class DeepSpeedBackend:
@@ -24,7 +27,7 @@ class DeepSpeedBackend:
                  offload_optimizer: bool = False, offload_params: bool = False):
         import deepspeed
 
-        from .comm import world_size
+        from ..distributed.comm import world_size
 
         self.zero_stage = zero_stage
         self.config = deepspeed_config(zero_stage=zero_stage, micro_batch_size=micro_batch_size,
@@ -36,6 +39,7 @@ class DeepSpeedBackend:
                                                                     config=self.config)
         self.module = self.engine
         self.data_parallel_size = world_size()
+        self.shards_parameters = zero_stage == 3
 
     def backward(self, loss: torch.Tensor) -> None:
         self.engine.backward(loss, scale_wrt_gas=False)
@@ -58,11 +62,15 @@ class DeepSpeedBackend:
 
         return deepspeed.zero.GatheredParameters(list(self.engine.module.parameters()), modifier_rank=None)
 
-    def save(self, directory: str, client_state: dict) -> None:
-        """DeepSpeed's own checkpoint (sharded optimizer state included); every rank must call it."""
-        self.engine.save_checkpoint(directory, tag="deepspeed", client_state=client_state)
+    def save(self, directory: Path, state: dict) -> None:
+        """DeepSpeed's own checkpoint under `directory/deepspeed` (sharded optimizer state included, `state` as
+        its client state); every rank must call it."""
+        self.engine.save_checkpoint(str(Path(directory) / STATE_DIR), tag=STATE_DIR, client_state=state)
 
-    def load(self, directory: str) -> dict:
-        _, client_state = self.engine.load_checkpoint(directory, tag="deepspeed", load_optimizer_states=True,
+    def load(self, directory: Path) -> dict:
+        path = Path(directory) / STATE_DIR
+        if not path.is_dir():
+            raise FileNotFoundError(f"{directory}: no {STATE_DIR}/ (a checkpoint written by another backend?)")
+        _, client_state = self.engine.load_checkpoint(str(path), tag=STATE_DIR, load_optimizer_states=True,
                                                       load_lr_scheduler_states=False)
         return client_state or {}

@@ -1,0 +1,57 @@
+"""What the stages share: the run context (config, run directory, metrics log, progress) and the built parts."""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from ..atomic import write_json
+from ..config import Config
+from ..distributed import comm
+from ..trainer.metrics import MetricsLogger
+
+
+@dataclass
+class RunContext:
+    cfg: Config
+    run_dir: Path
+    logger: MetricsLogger
+    progress: dict = field(default_factory=dict)   # RUN_DIR/progress.json: held-out results, wall time
+
+    @classmethod
+    def open(cls, cfg: Config) -> "RunContext":
+        """The run directory (created by rank 0), its metrics log, and the progress of an earlier run when
+        resuming."""
+        run_dir = Path(cfg.run.out_dir)
+        if comm.is_main():
+            run_dir.mkdir(parents=True, exist_ok=True)
+        comm.barrier()
+        path = run_dir / "progress.json"
+        progress = json.loads(path.read_text()) if cfg.train.resume and path.exists() else {}
+        logger = MetricsLogger(run_dir / "metrics.jsonl" if comm.is_main() else None, console=comm.is_main())
+        return cls(cfg, run_dir, logger, progress)
+
+    def save_progress(self) -> None:
+        if comm.is_main():
+            write_json(self.run_dir / "progress.json", self.progress)
+
+    def say(self, line: str) -> None:
+        if comm.is_main():
+            print(line, flush=True)
+
+
+@dataclass
+class Parts:
+    """The components a run trains and evaluates with (built by `mmreason.wiring`)."""
+    policy: object                  # model.Policy: the trained model and its processor
+    answer_format: object           # rewards.AnswerFormat
+    encoder: object                 # prompts.PromptEncoder
+    reward_fn: object               # rewards.RewardFunction (owns its verifier pool)
+    engine: object                  # rollout engine over the policy
+    train_sources: list = field(default_factory=list)   # loaded data.train sources
+    eval_set: list = field(default_factory=list)        # held-out samples (data.eval)
+    skipped: dict = field(default_factory=dict)         # rows skipped per source and reason
+
+    def close(self) -> None:
+        self.reward_fn.close()
