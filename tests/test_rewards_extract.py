@@ -12,7 +12,8 @@ T = "<think>reasoning</think>"
 @pytest.mark.parametrize("completion, expected", [
     (f"{T}<answer>42</answer>", "42"),
     (f"{T}\n<answer>  42 \n</answer>\n", "42"),
-    (f"{T}<answer>1</answer><answer>2</answer>", "2"),                      # several answers: last wins
+    (f"{T}<answer>1</answer><answer>2</answer>", None),                     # two different answers: a hedge, none
+    (f"{T}<answer>2</answer><answer> 2 </answer>", "2"),                    # the same answer twice is one
     ("<think>maybe <answer>7</answer></think>", None),                         # only inside the reasoning
     ("<think>a <answer>7</answer></think><answer>8</answer>", "8"),
     ("<think>a</think><answer>8</answer><think>no wait <answer>9</answer></think>", "8"),
@@ -34,7 +35,8 @@ def test_extract_answer_tags(completion, expected):
 
 @pytest.mark.parametrize("completion, fallbacks, expected", [
     ("so \\boxed{\\frac{1}{2}} done", ("boxed",), "\\frac{1}{2}"),
-    ("\\boxed{1} then \\boxed{2}", ("boxed",), "2"),
+    ("\\boxed{1} then \\boxed{2}", ("boxed",), None),                       # two different boxes: a hedge
+    ("\\boxed{2} so \\boxed{2}", ("boxed",), "2"),
     ("\\boxed{a{b}c}", ("boxed",), "a{b}c"),
     ("\\boxed{1} and \\boxed{unbalanced", ("boxed",), "1"),
     ("<think>\\boxed{3}</think> nothing", ("boxed",), None),                  # boxed inside reasoning ignored
@@ -67,7 +69,7 @@ def test_configurable_tags_and_unknown_fallback():
     ("<think>r</think><answer>a</answer>trailing", 0.0),
     ("lead<think>r</think><answer>a</answer>", 0.0),
     ("<think>r</think><answer>a</answer><answer>b</answer>", 0.0),
-    ("<think>r <answer>x</answer></think><answer>a</answer>", 0.0),
+    ("<think>r <answer>x</answer></think><answer>a</answer>", 1.0),  # answer tags in the reasoning are text
     ("<think>r</think><think>s</think><answer>a</answer>", 0.0),
     ("<answer>a</answer><think>r</think>", 0.0),
     ("<think>r<answer>a</answer>", 0.0),

@@ -56,16 +56,19 @@ def test_math_no_answer(completion, error):
     assert (s.accuracy, s.error) == (0.0, error)
 
 
-def test_math_boxed_fallback_and_last_answer_wins():
+def test_math_boxed_fallback_and_hedged_answers():
     assert verify_math("<think>r</think> final: \\boxed{\\frac{1}{2}}", "0.5", {}).accuracy == 1.0
-    assert verify_math(A("4") + "<answer>5</answer>", "5", {}).accuracy == 1.0
-    assert verify_math(A("5") + "<answer>4</answer>", "5", {}).accuracy == 0.0
+    # two different answers are a hedge, whichever comes last (the rule used to be "the last one wins")
+    for hedge in (A("4") + "<answer>5</answer>", A("5") + "<answer>4</answer>"):
+        assert (verify_math(hedge, "5", {}).accuracy, verify_math(hedge, "5", {}).error) == (0.0, "multiple_answers")
+    assert verify_math(A("5") + "<answer> 5 </answer>", "5", {}).accuracy == 1.0  # the same answer twice is one
 
 
 @pytest.mark.parametrize("pred", [
     "10^{10^{10}}", "2^{2^{2^{2^{2}}}}", "2**10**10", "9^{999999}", "1000000000!", "(123456)!",
     "\\sum_{i=1}^{1000000000} i", "1" * 500, "{" * 10_000 + "1" + "}" * 10_000,
     "(" * 10_000 + "1" + ")" * 10_000, "\\frac{" * 60 + "1" + "}{2}" * 60,
+    "1+" * 490 + "1", "x*" * 300 + "x",      # over 100 operators: sympy takes ~1 s to parse the sum
 ])
 def test_math_adversarial_answers_are_refused_fast(pred):
     t = time.perf_counter()

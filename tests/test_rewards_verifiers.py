@@ -20,7 +20,8 @@ def check(verifier, completion, gold, options=None):
 
 def test_registry_names_and_did_you_mean():
     builtin = {n for n in VERIFIERS.names() if not n.startswith("test_")}  # test_*: registered by other tests
-    assert builtin == {"math", "numeric", "integer", "choice", "exact", "ocr_exact", "ocr_anls", "ocr_cer", "box_iou"}
+    assert builtin == {"math", "numeric", "integer", "choice", "exact", "ocr_exact", "ocr_anls", "ocr_cer", "box_iou",
+                       "steps"}
     with pytest.raises(UnknownNameError, match="did you mean 'numeric'"):
         get_verifier("numerc")
 
@@ -71,7 +72,8 @@ def test_gold_itself_scores_one(verifier):
     ("106", "100", {"relaxed": True}, 0.0, None),
     ("0", "0", {"relaxed": True}, 1.0, None),
     ("1e-12", "0", {}, 1.0, None),                      # abs_tol 1e-9
-    ("1,23", "123", {}, 0.0, "parse_error"),            # malformed thousands groups
+    ("1,23", "123", {}, 0.0, None),                     # a decimal comma (1.23), not a malformed 123
+    ("1,23", "1.23", {}, 1.0, None),
     ("3 or 4", "3", {}, 0.0, "parse_error"),
     ("five", "5", {}, 0.0, "parse_error"),
     ("1/0", "5", {}, 0.0, "parse_error"),

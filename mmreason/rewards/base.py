@@ -7,13 +7,17 @@ themselves. `Score.error` carries a short counted reason; a plain wrong answer h
 
     no_answer      no answer block (and no configured fallback matched)
     empty_answer   `<answer></answer>` or whitespace only — never matches anything
+    multiple_answers  two answer blocks (or `\\boxed{}`) outside the reasoning that differ: a hedge (extract.py)
+    hidden_characters the answer holds invisible, bidirectional-control or overlay characters (textguard.py)
     parse_error    the answer is not of the verifier's kind (not a number, not a box, …)
     out_of_range   a number with an absurd exponent, refused without computing it
     too_complex    a math answer that could make sympy hang (power towers, deep nesting, huge factorials)
     too_long       the completion or the answer is over the size cap
-    bad_gold       the gold answer itself cannot be read (a data bug: fix the data)
+    bad_gold       the gold answer itself cannot be read, or holds hidden characters (a data bug: fix the data)
     timeout        the verification ran past its time bound (set by the pool)
     error:<Type>   the verifier raised (set by the pool; a bug to report)
+
+Every Score's accuracy is in [0, 1]; the pool turns any other return value into a counted error:<…> zero.
 """
 
 from __future__ import annotations
@@ -22,11 +26,17 @@ from typing import Any, Callable, Mapping
 
 from ..registry import Registry
 from ..types import Score
-from .extract import extract_answer
+from .extract import find_answer
+from .textguard import hidden_character
 
 Verifier = Callable[[str, str, Mapping[str, Any]], Score]
 
 VERIFIERS: Registry[Verifier] = Registry("verifier")
+
+# The reasons a verifier itself returns (above); the pool adds timeout, crashed, too_long, bad_request,
+# unknown_verifier and error:<Type>.
+REASONS = ("no_answer", "empty_answer", "multiple_answers", "hidden_characters", "parse_error", "out_of_range",
+           "too_complex", "too_long", "bad_gold")
 
 
 def get_verifier(name: str) -> Verifier:
@@ -34,17 +44,24 @@ def get_verifier(name: str) -> Verifier:
     return VERIFIERS.get(name)
 
 
-def answer_or_score(completion: str, options: Mapping[str, Any]) -> tuple[str | None, Score | None]:
-    """(answer, None) when there is a non-empty answer, else (None, the zero Score saying why)."""
+def answer_or_score(completion: str, options: Mapping[str, Any], gold: str | None = None
+                    ) -> tuple[str | None, Score | None]:
+    """(answer, None) when there is one non-empty answer a reader sees as written (and, when `gold` is given,
+    a gold free of hidden characters), else (None, the zero Score saying why)."""
     fallbacks = options.get("fallbacks", ("boxed",))
     if isinstance(fallbacks, str):
         fallbacks = (fallbacks,)
-    ans = extract_answer(completion, answer_tag=options.get("answer_tag", "answer"), fallbacks=fallbacks,
-                         think_tag=options.get("think_tag", "think"))
+    found = find_answer(completion, answer_tag=options.get("answer_tag", "answer"), fallbacks=fallbacks,
+                        think_tag=options.get("think_tag", "think"))
+    ans = found.answer
     if ans is None:
-        return None, Score(0.0, None, "no_answer")
+        return None, Score(0.0, None, found.reason or "no_answer")
     if not ans:
         return None, Score(0.0, "", "empty_answer")
+    if hidden_character(ans) is not None:
+        return None, Score(0.0, ans, "hidden_characters")
+    if gold is not None and hidden_character(gold) is not None:
+        return None, Score(0.0, ans, "bad_gold")
     return ans, None
 
 

@@ -73,7 +73,7 @@ def parse_gold_boxes(gold: str) -> list[Box] | None:
 
 @VERIFIERS.register("box_iou")
 def verify_box_iou(completion: str, gold: str, options: Mapping[str, Any]) -> Score:
-    ans, zero = answer_or_score(completion, options)
+    ans, zero = answer_or_score(completion, options, gold)
     if zero:
         return zero
     golds = parse_gold_boxes(gold)

@@ -1,10 +1,35 @@
 """The `math` verifier: mathematical equivalence via math-verify, with a screen and an exact fast path.
 
+Accepted answer formats (gold and answer alike). Both the fast path and math-verify read the text that
+`normalize_math` makes of an answer, so switching the fast path off never changes a verdict:
+- wrappers removed: `$…$`, `$$…$$`, `\\(…\\)`, `\\[…\\]`, `\\boxed{…}`, `\\text{…}`, `\\textbf{…}`,
+  `\\mathrm{…}`, `\\mathbf{…}`, one trailing period;
+- an answer that is one number is read by `numbers.read_number` and replaced by its canonical form:
+  signs `-` `+` `−` `–`; thousands separators `1,234` · `1 234` with any Unicode space (NBSP, thin space
+  U+2009, narrow NBSP U+202F) · `1\\,234` · `1~234` · `1{,}234` · `1.234.567`; a decimal point, or a decimal
+  comma by the rule below; currency before or after, dropped (`\\$18.90`, `$5`, `€20`, `20 USD`, `US$3`);
+  percent (`50\\%`, `50%`; math-verify counts X% equal to X/100 and to X); unit words after it are dropped
+  (`18.90 dollars`, `5 cookies`, `3.5 cm`, `\\text{ km}`, `30^\\circ`) unless they change what it says
+  (`5 thousand`, `3 or more`, `2 pi`) or are one letter (`5 x`, `5 m`: maybe a variable), kept for math-verify;
+- decimal-comma rule: a comma between digits is a thousands separator only in the English grouping (first
+  group 1–3 digits not starting with 0, then groups of exactly 3: `1,500` = 1500, `12,345,678`); any other
+  single comma between the digits of a one-number answer is a decimal comma: `0,5`, `1,22`, `0,500` (= 0.5),
+  `1000,99`, `1 234,5`, `1.234,5`. A set or list needs braces (`\\{1, 2\\}`) or, without them, a comma
+  followed by a space or several commas (`1, 2`, `1,2,3`): those reach math-verify as written (a set);
+- digits separated by a space that is not a thousands grouping (`12 5`, `1 2`) are refused: parse_error for
+  an answer, bad_gold for a gold (math-verify would read a product, or a sum);
+- inside a longer expression, digit groups separated by spaces, `\\,`, `~` or `{,}` are joined when they
+  form a thousands grouping (`\\frac{1 000}{3}`), and `{,}` between other digits is a decimal comma; a plain
+  comma inside an expression is left to math-verify (a separator there: `(1,2)`, `\\{1,000\\}`);
+- fractions `a/b`, `\\frac{a}{b}` (`\\dfrac`, `\\tfrac`), LaTeX expressions, closed-form constants, sets
+  `\\{…\\}`, intervals, equations `x = 3` and all else math-verify parses (after the above).
+Answers with hidden characters, several different answers, or none are refused before this (base.py).
+
 Order of work for one answer:
 1. Screen (microseconds): answers over `max_answer_chars` (1000) are too_long; power towers
    (`10^{10^{10}}`), exponents or sums bounds over 10^5, factorials of 5+ digit numbers, numbers of
-   over 100 digits and bracket nesting over 25 levels are too_complex — sympy would hang or eat
-   memory on them, and no real answer looks like that. The pool's time bound stays the backstop.
+   over 100 digits, over 100 arithmetic operators and bracket nesting over 25 levels are too_complex —
+   sympy would hang or eat memory on them, and no real answer looks like that. The pool's time bound stays the backstop.
 2. Fast path: an answer identical to the gold (after removing `$…$`/`\\boxed{}` wrappers and
    collapsing whitespace) is correct without parsing — math-verify agrees whenever it can parse the
    gold at all (a gold it cannot parse is a data bug, reported as bad_gold for every other answer).
@@ -32,6 +57,7 @@ from __future__ import annotations
 
 import logging
 import re
+from dataclasses import replace
 from fractions import Fraction
 from functools import lru_cache
 from typing import Any, Mapping
@@ -39,18 +65,21 @@ from typing import Any, Mapping
 from ..types import Score
 from .base import VERIFIERS, answer_or_score
 from .constants import compare_constants, compare_values, evaluate_constant
+from .numbers import AmbiguousNumber, droppable_unit, join_digit_groups, read_number
 from .parsing import collapse_ws, strip_math_wrappers
 
 # math-verify warns once that its timeouts are off: we bound time ourselves (see module docstring).
 logging.getLogger("math_verify").setLevel(logging.ERROR)
 
 MAX_DEPTH = 25
+MAX_OPERATORS = 100       # + - * / ^ \cdot \times \div: 1+1+…+1 with 490 terms takes sympy over a second
+_OPERATORS = ("+", "-", "*", "/", "^", "\\cdot", "\\times", "\\div")
 MAX_DIGITS = 100
 MAX_EXPONENT_DIGITS = 5   # exponent (or ^ bound) literals up to 99999
 _DIGITS = re.compile(r"\d+")
 _BIG_FACTORIAL = re.compile(r"\d{5,}\s*\)?\s*!")
 _EXP_TOKEN = re.compile(r"\s*(\d+|\\?[A-Za-z]+|.)", re.DOTALL)
-_SIMPLE_INT = r"(?:\d{1,3}(?:,\d{3})+|\d+)"
+_SIMPLE_INT = r"(?:[1-9]\d{0,2}(?:,\d{3})+|\d+)"  # 0,500 is not five hundred (see the decimal-comma rule)
 _SIMPLE = re.compile(rf"([-+]?)({_SIMPLE_INT}(?:\.\d+)?)", re.ASCII)
 _SIMPLE_FRAC = re.compile(r"([-+]?)(?:\\[dt]?frac\{([-+]?\d+)\}\{(\d+)\}|(\d+)/(\d+))", re.ASCII)
 _FAST_MAX_MAGNITUDE = 10 ** 6
@@ -102,6 +131,8 @@ def screen(s: str) -> str | None:
         elif c in ")}]":
             depth -= 1
     if any(len(m.group(0)) > MAX_DIGITS for m in _DIGITS.finditer(s)) or _BIG_FACTORIAL.search(s):
+        return "too_complex"
+    if len(s) > MAX_OPERATORS and sum(map(s.count, _OPERATORS)) > MAX_OPERATORS:  # sympy's time grows with each
         return "too_complex"
     for exp in _exponents(s):
         if "^" in exp or "**" in exp or any(len(d) > MAX_EXPONENT_DIGITS for d in _DIGITS.findall(exp)):
@@ -176,7 +207,8 @@ def compare_sets(gold: str, pred: str) -> bool | None:
 
 
 def fast_equal(gold: str, pred: str, float_rounding: int = 6) -> bool | None:
-    """True/False when the exact fast path can decide exactly as math-verify would, None otherwise."""
+    """True/False when the exact fast path can decide exactly as math-verify would, None otherwise. Both texts
+    are as `normalize_math` leaves them (verify_math passes them so)."""
     g, p = simple_number(gold), simple_number(pred)
     if g is None or p is None:
         cg, cp = _canonical(gold), _canonical(pred)
@@ -221,23 +253,47 @@ def _verdict(gold: str, ans: str, rounding: int, strict: bool) -> tuple[float, s
     return float(ok), None
 
 
+@lru_cache(maxsize=8192)
+def normalize_math(text: str) -> str | None:
+    """The text both the fast path and math-verify read for `text` (see "Accepted answer formats"): a one-number
+    answer in canonical form, else `text` with its digit groups joined; None for an ambiguous digit string."""
+    try:
+        number = read_number(strip_math_wrappers(text), units=True)
+    except AmbiguousNumber:
+        return None
+    if number is None:
+        return join_digit_groups(text)
+    return (replace(number, unit="") if number.unit and droppable_unit(number.unit) else number).text
+
+
+@lru_cache(maxsize=1024)
+def _gold_text(gold: str, max_chars: int) -> str | None:
+    """The normalised gold, or None when it cannot be used (too long, too complex, ambiguous: bad_gold)."""
+    if len(gold) > max_chars or screen(gold):
+        return None
+    g = normalize_math(gold)
+    return None if g is None or screen(g) else g
+
+
 @VERIFIERS.register("math")
 def verify_math(completion: str, gold: str, options: Mapping[str, Any]) -> Score:
-    ans, zero = answer_or_score(completion, options)
+    ans, zero = answer_or_score(completion, options, gold)
     if zero:
         return zero
     max_chars = int(options.get("max_answer_chars", 1000))
     if len(ans) > max_chars:
         return Score(0.0, ans, "too_long")
-    if len(gold) > max_chars or screen(gold):
+    g = _gold_text(gold, max_chars)
+    if g is None:
         return Score(0.0, ans, "bad_gold")
-    reason = screen(ans)
+    a = normalize_math(ans)
+    reason = "parse_error" if a is None else screen(a)
     if reason:
         return Score(0.0, ans, reason)
     rounding = int(options.get("float_rounding", 6))
     if options.get("fast_path", True):
-        decided = fast_equal(gold, ans, rounding)
+        decided = fast_equal(g, a, rounding)
         if decided is not None:
             return Score(float(decided), ans, None, {"fast_path": 1.0})
-    accuracy, error = _verdict(gold, ans, rounding, bool(options.get("strict", True)))
+    accuracy, error = _verdict(g, a, rounding, bool(options.get("strict", True)))
     return Score(accuracy, ans, error)

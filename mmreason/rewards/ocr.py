@@ -74,7 +74,7 @@ def _golds(gold: str, options: Mapping[str, Any], case_sensitive: bool) -> list[
 
 def _prepare(completion: str, gold: str, options: Mapping[str, Any], case_default: bool):
     """(answer, normalised answer, normalised golds, None) or (…, zero Score) when it cannot be scored."""
-    ans, zero = answer_or_score(completion, options)
+    ans, zero = answer_or_score(completion, options, gold)
     if zero:
         return None, None, None, zero
     cs = bool(options.get("case_sensitive", case_default))

@@ -13,6 +13,8 @@ import unicodedata
 from dataclasses import dataclass
 from fractions import Fraction
 
+from .numbers import AmbiguousNumber, read_number
+
 MAX_NUMBER_CHARS = 100   # longer "numbers" are refused (parse_error), never converted
 MAX_EXPONENT = 400       # |exponent| above this is out of float range anyway: refused as out_of_range
 
@@ -21,9 +23,8 @@ _UNICODE_MINUS = {"\u2212": "-", "\u2013": "-", "\ufe63": "-", "\uff0d": "-"}
 _WRAPPERS = (("$$", "$$"), ("$", "$"), ("\\(", "\\)"), ("\\[", "\\]"))
 _COMMANDS = ("\\boxed{", "\\text{", "\\textbf{", "\\mathrm{", "\\mathbf{")
 
-# A real number as people write it: sign, digits (with strict thousands groups), decimals, exponent.
-_DECIMAL = r"[-+]?(?:\d{1,3}(?:,\d{3})+|\d+)(?:\.\d+)?|[-+]?\.\d+"
-_REAL = re.compile(rf"({_DECIMAL})(?:[eE]([-+]?\d+)|\s*(?:\\times|\\cdot|×|\*)\s*10\^\{{?([-+]?\d+)\}}?)?", re.ASCII)
+# A number with an exponent: the mantissa (read by numbers.read_number) then `e5` or `\times 10^{5}`.
+_EXPONENT = re.compile(r"(.+?)\s*(?:(?<=\d)[eE]([-+]?\d+)|(?:\\times|\\cdot|×|\*)\s*10\^\{?([-+]?\d+)\}?)")
 _FRAC = re.compile(r"([-+]?)\\[dt]?frac\{\s*([-+]?\d+)\s*\}\{\s*([-+]?\d+)\s*\}", re.ASCII)
 _SLASH = re.compile(r"([-+]?\d+)\s*/\s*([-+]?\d+)", re.ASCII)
 
@@ -104,7 +105,8 @@ def _clean_number_text(text: str) -> tuple[str, bool]:
 
 
 def parse_number(text: str) -> Number:
-    """Parse exactly one number: `1,234`, `-3.5`, `1/2`, `\\frac{1}{2}`, `2.5e-3`, `2.5\\times10^{-3}`, `50%`.
+    """Parse exactly one number: `1,234`, `1 234,5`, `-3.5`, `\\$20`, `1/2`, `\\frac{1}{2}`, `2.5e-3`,
+    `2.5\\times10^{-3}`, `50%` (digit grouping, decimal commas and currency as in `numbers.read_number`).
 
     Raises NumberError("parse_error") for anything else, NumberError("out_of_range") for absurd exponents
     or non-finite values.
@@ -118,15 +120,20 @@ def parse_number(text: str) -> Number:
         if int(den) == 0:
             raise NumberError("parse_error")
         return Number(float(Fraction(int(num), int(den))) * (-1 if sign == "-" else 1), percent)
-    m = _REAL.fullmatch(s)
-    if not m:
+    m = _EXPONENT.fullmatch(s)
+    mantissa, exp = (m.group(1), m.group(2) or m.group(3)) if m else (s, None)
+    try:
+        n = read_number(mantissa)
+    except AmbiguousNumber:
+        raise NumberError("parse_error") from None
+    if n is None or (n.percent and (percent or exp is not None)):
         raise NumberError("parse_error")
-    mant, exp = m.group(1).replace(",", ""), m.group(2) or m.group(3)
+    value_text, percent = n.sign + n.digits, percent or bool(n.percent)
     if exp is not None:
         if len(exp.lstrip("+-0")) > 4 or abs(int(exp)) > MAX_EXPONENT:
             raise NumberError("out_of_range")
-        value = float(f"{mant}e{exp}")
+        value = float(f"{value_text}e{exp}")
         if not math.isfinite(value):
             raise NumberError("out_of_range")
         return Number(value, percent)
-    return Number(float(mant), percent)
+    return Number(float(value_text), percent)

@@ -3,7 +3,9 @@
 `VerifierPool.score_many(requests)` returns one Score per request, in order, always:
 - a completion over `max_chars` is Score(0, error="too_long") and never leaves this process;
 - an unknown verifier name is "unknown_verifier", a request of the wrong types "bad_request";
-- an exception inside a verifier is "error:<ExceptionType>";
+- an exception inside a verifier is "error:<ExceptionType>"; a return value that is not a clean Score (accuracy
+  not a finite number in [0, 1], fields of the wrong types, details not str → number) is "error:<…>" too;
+- a worker that dies (exit, signal, segfault) scores its current item "crashed"; the rest of its chunk re-runs;
 - an item that runs past `timeout_s` is "timeout", and only that item: the rest of its chunk runs on.
 
 How time is bounded. Requests go to worker processes in chunks (one IPC round-trip per chunk, not per
@@ -97,16 +99,29 @@ def precheck(req: Any, max_chars: int) -> Score | None:
 
 
 def _sanitize(score: Any) -> Score:
+    """A clean, picklable Score from whatever a verifier returned; garbage is a counted zero (error:<…>).
+    Accuracy must be a finite number in [0, 1] (float noise of 1e-9 is clamped); extracted and error must be
+    str or None, details a dict of str → finite number."""
     if not isinstance(score, Score):
         return Score(0.0, None, f"error:BadReturn({type(score).__name__})")
+    extracted, error, details = score.extracted, score.error, score.details
+    if type(extracted) not in (str, type(None)) or type(error) not in (str, type(None)):
+        return Score(0.0, None, "error:BadReturn(Score fields)")
     try:
         acc = float(score.accuracy)
-    except (TypeError, ValueError):
-        return Score(0.0, score.extracted, "error:BadAccuracy")
+    except Exception:  # noqa: BLE001 - a __float__ that raises anything is garbage too
+        return Score(0.0, extracted, "error:BadAccuracy")
     if not math.isfinite(acc):
-        return Score(0.0, score.extracted, "error:NonFiniteAccuracy")
-    score.accuracy = min(1.0, max(0.0, acc))
-    return score
+        return Score(0.0, extracted, "error:NonFiniteAccuracy")
+    if not -1e-9 <= acc <= 1.0 + 1e-9:
+        return Score(0.0, extracted, "error:AccuracyOutOfRange")
+    try:
+        clean = {k: float(v) for k, v in details.items()} if type(details) is dict else None
+    except Exception:  # noqa: BLE001
+        clean = None
+    if clean is None or any(type(k) is not str or not math.isfinite(v) for k, v in clean.items()):
+        return Score(0.0, extracted, "error:BadReturn(details)")
+    return Score(min(1.0, max(0.0, acc)), extracted, error, clean)
 
 
 def score_one(req: VerifyRequest, max_chars: int = DEFAULT_MAX_CHARS, timeout_s: float | None = None) -> Score:

@@ -6,14 +6,20 @@ Options (all optional unless stated):
              Percent: when exactly one side is written with `%`, X% matches X (the unit dropped, as
              ChartQA golds often do) and X/100 (a proportion), i.e. `50%` matches gold `50` and `0.5`;
              when both or neither have `%`, the numbers are compared as written.
-    integer  the answer must be exactly one integer (`1,000`, `-3`, `5.0`) or a number word zero…twenty;
-             a non-integer number (`5.5`) is simply wrong, anything else is a parse_error.
+    integer  the answer must be exactly one integer (`1,000`, `1 000`, `-3`, `5.0`, `\\$20`) or a number word
+             zero…twenty; a non-integer number (`5.5`, `1,5`) is simply wrong, anything else (`5 6`, `5 apples`)
+             is a parse_error.
     choice   choices: list of option texts, in letter order A, B, C…. The answer may be the letter
              (`B`, `(B)`, `B.`, `**B**`, `Option B`, `The answer is B`), the letter with its option text
              (`B. Paris`), or the option text alone (normalised exact match). Several letters are wrong.
              Gold may be the letter or the option text.
     exact    case_sensitive (false); alternatives: extra acceptable gold strings. Normalisation: NFKC,
              case-fold, strip, collapse whitespace, drop one trailing period.
+
+Numbers (numeric, integer) are read as in `numbers.read_number`, for gold and answer alike: thousands
+separators (comma, any space, `\\,`, `{,}`), decimal commas (`1,22`, `0,500`, `1000,99`), currency symbols and
+codes dropped (`\\$18.90`, `€20`, `20 USD`); digits split by a space that is not a thousands grouping (`12 5`)
+are a parse_error. Unit words are not read by these two (`5 apples` is a parse_error; `math` drops them).
 """
 
 from __future__ import annotations
@@ -25,12 +31,12 @@ from typing import Any, Mapping
 
 from ..types import Score
 from .base import VERIFIERS, answer_or_score, string_list
+from .numbers import AmbiguousNumber, read_number
 from .parsing import MAX_NUMBER_CHARS, NumberError, normalize_text, parse_number, strip_math_wrappers
 
 _WORDS = {w: i for i, w in enumerate(
     "zero one two three four five six seven eight nine ten eleven twelve thirteen fourteen fifteen "
     "sixteen seventeen eighteen nineteen twenty".split())}
-_INTEGER = re.compile(r"[-+]?(?:\d{1,3}(?:,\d{3})+|\d+)(?:\.0+)?", re.ASCII)
 _LETTER = re.compile(r"(?:(?:the\s+)?(?:correct\s+)?(?:option|choice|answer)(?:\s+is)?\s*[:\-]?\s*)?"
                      r"[(\[]?([A-Za-z])[)\]]?[.:)]?(?:\s+(.+))?", re.IGNORECASE | re.DOTALL)
 _MAX_CHOICE_CHARS = 2000
@@ -42,7 +48,7 @@ def _within(pred: float, gold: float, rel_tol: float, abs_tol: float) -> bool:
 
 @VERIFIERS.register("numeric")
 def verify_numeric(completion: str, gold: str, options: Mapping[str, Any]) -> Score:
-    ans, zero = answer_or_score(completion, options)
+    ans, zero = answer_or_score(completion, options, gold)
     if zero:
         return zero
     try:
@@ -69,14 +75,18 @@ def _read_integer(text: str) -> int | None:
     word = s.casefold()
     if word in _WORDS:
         return _WORDS[word]
-    if len(s) <= MAX_NUMBER_CHARS and _INTEGER.fullmatch(s):
-        return int(s.split(".")[0].replace(",", ""))
-    return None
+    try:
+        n = read_number(s) if len(s) <= MAX_NUMBER_CHARS else None
+    except AmbiguousNumber:
+        return None
+    if n is None or n.percent or not n.is_integer:
+        return None
+    return int(n.sign + n.digits.partition(".")[0])
 
 
 @VERIFIERS.register("integer")
 def verify_integer(completion: str, gold: str, options: Mapping[str, Any]) -> Score:
-    ans, zero = answer_or_score(completion, options)
+    ans, zero = answer_or_score(completion, options, gold)
     if zero:
         return zero
     g = _read_integer(gold)
@@ -115,7 +125,7 @@ def _choice_index(text: str, choices: list[str]) -> int | None:
 
 @VERIFIERS.register("choice")
 def verify_choice(completion: str, gold: str, options: Mapping[str, Any]) -> Score:
-    ans, zero = answer_or_score(completion, options)
+    ans, zero = answer_or_score(completion, options, gold)
     if zero:
         return zero
     choices = string_list(options.get("choices"), "choices")
@@ -130,7 +140,7 @@ def verify_choice(completion: str, gold: str, options: Mapping[str, Any]) -> Sco
 
 @VERIFIERS.register("exact")
 def verify_exact(completion: str, gold: str, options: Mapping[str, Any]) -> Score:
-    ans, zero = answer_or_score(completion, options)
+    ans, zero = answer_or_score(completion, options, gold)
     if zero:
         return zero
     cs = bool(options.get("case_sensitive", False))
