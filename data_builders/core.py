@@ -53,6 +53,9 @@ class Puzzle:
     distractors: list[str] = field(default_factory=list)
     meta: dict[str, Any] = field(default_factory=dict)
     options_from_distractors: bool = False  # multiple choice: sample options from `distractors` even for integers
+    # checkable intermediate steps of `reasoning` ([{"name": "die 1", "value": "3"}, ...]); rows carry them as
+    # `meta.steps` only when the build asks for steps (see data_builders.trust and mmreason.rewards.steps)
+    steps: list[dict[str, str]] = field(default_factory=list)
 
 
 class Family(Protocol):

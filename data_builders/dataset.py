@@ -19,10 +19,11 @@ from typing import Any
 from . import visibility as vis
 from .balance import RATIO, SLACK, balanced_ok
 from .core import (GENERATOR_VERSION, SPLIT_RULE, SPLITS, BuildError, canonical_json, get_family, parse_difficulty,
-                   resolve_families, split_of)
+                   resolve_families)
 from .draw import png_bytes
 from .generate import StreamStats, generate_stream, sample_states
 from .selfcheck import check_item, scorer
+from . import trust
 from .writer import read_rows, write_rows
 
 FORMATS = ("jsonl", "parquet")
@@ -35,8 +36,8 @@ def _validate(kind, n, seed, split, difficulty, families, image_size, format, mi
         raise BuildError(f"n must be a positive integer, got {n!r}")
     if not isinstance(seed, int) or seed < 0:
         raise BuildError(f"seed must be a non-negative integer, got {seed!r}")
-    if split not in SPLITS:
-        raise BuildError(f"split must be one of {', '.join(SPLITS)}, got '{split}'")
+    if split not in SPLITS + (trust.SEALED,):
+        raise BuildError(f"split must be one of {', '.join(SPLITS + (trust.SEALED,))}, got '{split}'")
     if format not in FORMATS:
         raise BuildError(f"format must be one of {', '.join(FORMATS)}, got '{format}'")
     if not isinstance(image_size, int) or not 56 <= image_size <= 2048:
@@ -56,15 +57,22 @@ def build_dataset(kind: str, out: str | os.PathLike, n: int, seed: int = 0, spli
                   difficulty: str | int = "1-5", families: list[str] | str | None = None, image_size: int = 224,
                   format: str = "jsonl", multiple_choice: bool = False, *, overwrite: bool = False,
                   min_pixels: int = vis.TINY_MIN_PIXELS, max_pixels: int = vis.TINY_MAX_PIXELS,
-                  check_against: str | os.PathLike | None = None, self_check: bool = True) -> Path:
-    """Build a dataset directory at `out` and return its path (see the module docstring for the layout)."""
+                  check_against: str | os.PathLike | None = None, self_check: bool = True,
+                  minimal_pairs: bool = False, matched: bool = False, sealed: bool = False,
+                  steps: bool = False) -> Path:
+    """Build a dataset directory at `out` and return its path (see the module docstring for the layout; the trust
+    options `minimal_pairs`, `matched`, `sealed` (and split "sealed") and `steps`: data_builders.trust)."""
     fams, levels = _validate(kind, n, seed, split, difficulty, families, image_size, format, min_pixels, max_pixels)
+    opts = trust.validate(kind, fams, split, trust.TrustOptions(minimal_pairs, matched, sealed, steps),
+                          multiple_choice)
     out = Path(out)
     if (out.exists() or out.is_symlink()) and not overwrite:
         raise BuildError(f"output '{out}' already exists; pass --overwrite to replace it")
     config = {"generator_version": GENERATOR_VERSION, "kind": kind, "families": fams, "n": n, "split": split,
               "difficulty": levels, "image_size": image_size, "format": format,
               "multiple_choice": bool(multiple_choice), "min_pixels": min_pixels, "max_pixels": max_pixels}
+    if opts.active:  # only then: plain builds keep their config hash
+        config["trust"] = opts.to_dict()
     config_hash = hashlib.blake2b(canonical_json(config).encode(), digest_size=8).hexdigest()
     view = vis.View(image_size, min_pixels, max_pixels)
     out.parent.mkdir(parents=True, exist_ok=True)
@@ -73,7 +81,7 @@ def build_dataset(kind: str, out: str | os.PathLike, n: int, seed: int = 0, spli
         os.chmod(tmp, 0o755)  # mkdtemp makes it 0700; the dataset is meant to be read by others
         (tmp / "images").mkdir()
         rows, stats = _generate_all(kind, fams, levels, n, seed, split, view, multiple_choice, config_hash,
-                                    tmp, self_check)
+                                    tmp, self_check, opts)
         data_file = write_rows(rows, tmp, format)
         manifest = _manifest(config, config_hash, seed, rows, stats, fams, levels, view, data_file,
                              check_against, tmp, self_check)
@@ -85,21 +93,28 @@ def build_dataset(kind: str, out: str | os.PathLike, n: int, seed: int = 0, spli
     return out
 
 
-def _generate_all(kind, fams, levels, n, seed, split, view, multiple_choice, config_hash, tmp, self_check):
+def _generate_all(kind, fams, levels, n, seed, split, view, multiple_choice, config_hash, tmp, self_check,
+                  opts: "trust.TrustOptions | None" = None):
     order = plan(n, fams, levels)
     counts = Counter((f, lv) for f, lv, _ in order)
-    by_key: dict[tuple[str, int, int], dict] = {}
+    by_key: dict[tuple[str, int, int], list[dict]] = {}
     stats: dict[tuple[str, int], StreamStats] = {}
     for (fam_name, level), count in sorted(counts.items(), key=lambda kv: (fams.index(kv[0][0]), kv[0][1])):
         st = stats[(fam_name, level)] = StreamStats()
         fam = get_family(kind, fam_name)
-        for j, item in enumerate(generate_stream(fam, split, level, seed, count, view, multiple_choice, st)):
-            item.row["config_hash"] = config_hash
-            (tmp / item.row["images"][0]).write_bytes(png_bytes(item.image))
-            if self_check:
-                check_item(item.row, item.distractors)
-            by_key[(fam_name, level, j)] = item.row
-    return [by_key[key] for key in order], stats
+        groups = (trust.group_stream(fam, split, level, seed, count, view, multiple_choice, st, opts)
+                  if opts is not None and opts.active
+                  else ([item] for item in generate_stream(fam, split, level, seed, count, view, multiple_choice, st)))
+        for j, group in enumerate(groups):  # a group: one item, or a trust group (minimal pair, matched versions)
+            for item in group:
+                item.row["config_hash"] = config_hash
+                images = item.image if isinstance(item.image, list) else [item.image]  # several: multi-image items
+                for path, image in zip(item.row["images"], images):
+                    (tmp / path).write_bytes(png_bytes(image))
+                if self_check:
+                    check_item(item.row, item.distractors)
+            by_key[(fam_name, level, j)] = [item.row for item in group]
+    return [row for key in order for row in by_key[key]], stats
 
 
 def _move_into_place(tmp: Path, out: Path) -> None:
@@ -123,7 +138,7 @@ def _manifest(config, config_hash, seed, rows, stats, fams, levels, view, data_f
               self_check) -> dict[str, Any]:
     value = (lambda r: r["meta"]["answer_value"]) if config["multiple_choice"] else (lambda r: r["answer"])
     by_stream: dict[str, dict[str, Counter]] = {}
-    for r in rows:
+    for r in trust.balance_rows(rows):  # one row per trust group (its base / image row); every row otherwise
         by_stream.setdefault(r["family"], {}).setdefault(str(r["difficulty"]), Counter())[value(r)] += 1
     balance_ok = all(balanced_ok(c) for lv in by_stream.values() for c in lv.values())
     fam_stats = {}
@@ -161,21 +176,26 @@ def _manifest(config, config_hash, seed, rows, stats, fams, levels, view, data_f
         "generation": fam_stats,
         "self_check": {"ran": self_check, "verifiers": scorer()[0] if self_check else None,
                        "items": len(rows) if self_check else 0, "passed": len(rows) if self_check else 0},
+        **({"trust": trust.manifest_section(config["kind"], fams, rows, trust.TrustOptions(**config["trust"]))}
+           if "trust" in config else {}),
     }
 
 
 def _overlap_section(config, seed, rows, fams, levels, check_against, tmp) -> dict[str, Any]:
     split = config["split"]
-    other = "train" if split == "heldout" else "heldout"
+    other = "heldout" if split == "train" else "train"
+    opts = trust.TrustOptions(**config.get("trust", {}))
     hashes = {r["state_hash"] for r in rows}
-    outside = sum(split_of(r["state_hash"]) != split for r in rows)
+    outside = sum(trust.expected_split(r) != split for r in rows)
     probe: set[str] = set()
     per_stream = max(2, min(50, config["n"] // (2 * len(fams) * len(levels))))  # a bounded, cheap probe
     for f in fams:
         fam = get_family(config["kind"], f)
         for lv in levels:
-            probe |= sample_states(fam, other, lv, seed, per_stream)
-    section = {"rule": SPLIT_RULE, "rows_outside_split": outside,
+            probe |= (trust.probe_states(fam, other, lv, seed, per_stream, opts) if opts.active
+                      else sample_states(fam, other, lv, seed, per_stream))
+    section = {"rule": SPLIT_RULE + ("; with sealing, states a family's sealed rule matches are 'sealed'"
+                                     if opts.sealed else ""), "rows_outside_split": outside,
                "probe": {"split": other, "states": len(probe), "shared": len(probe & hashes)},
                "against": None}
     if check_against is not None:

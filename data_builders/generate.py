@@ -32,7 +32,8 @@ class StreamStats:
 
 @dataclass
 class Item:
-    """One accepted item: its row (without dataset-level fields), image and the distractors for self-checks."""
+    """One accepted item: its row (without dataset-level fields), image (or list of images, one per entry of
+    `row["images"]`) and the distractors for self-checks."""
     row: dict[str, Any]
     image: Any
     distractors: list[str]
@@ -40,6 +41,11 @@ class Item:
 
 def item_id(family: str, split: str, seed: int, level: int, index: int) -> str:
     return f"{family}-{split}-s{seed}-L{level}-{index:05d}"
+
+
+def image_paths(iid: str, n: int) -> list[str]:
+    """Relative paths of an item's images: one image is images/<id>.png, several are images/<id>-<k>.png."""
+    return [f"images/{iid}.png"] if n == 1 else [f"images/{iid}-{k}.png" for k in range(1, n + 1)]
 
 
 def _to_row(fam: Family, pz: Puzzle, split: str, level: int, index: int, seed: int, h: str, attempts: int) -> dict:
@@ -87,6 +93,8 @@ def generate_stream(fam: Family, split: str, level: int, seed: int, count: int, 
                 stats.rejections[f"visibility:{rendered.reject}"] += 1
                 continue
             row = _to_row(fam, pz, split, level, index, seed, h, attempt + 1)
+            if isinstance(rendered.image, list):  # a multi-image item: images/<id>-1.png, images/<id>-2.png, ...
+                row["images"] = image_paths(row["id"], len(rendered.image))
             if plan is not None:
                 _as_choice(row, pz, *plan(rng))
             balancer.add(pz.answer)

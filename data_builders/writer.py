@@ -1,8 +1,9 @@
 """Rows ↔ data.jsonl / data.parquet, with one schema for both.
 
 Every row gets the same `meta` keys (missing → null, keys sorted) and each meta key keeps one value type across
-the dataset, so `datasets.load_dataset("json"|"parquet", ...)` infers one schema. Bytes are deterministic:
-json.dumps with fixed settings; parquet with an explicit schema, fixed compression and row-group size.
+the dataset (str, int, float, bool, or a list of records with string values such as `meta.steps`), so
+`datasets.load_dataset("json"|"parquet", ...)` infers one schema. Bytes are deterministic: json.dumps with fixed
+settings; parquet with an explicit schema, fixed compression and row-group size.
 """
 
 from __future__ import annotations
@@ -30,10 +31,26 @@ def meta_types(rows: list[dict]) -> dict[str, type]:
         if len(ts) > 1:
             raise BuildError(f"meta field '{k}' mixes types {sorted(t.__name__ for t in ts)}: generator bug")
         t = next(iter(ts), str)
-        if t not in (str, int, float, bool):
-            raise BuildError(f"meta field '{k}' has unsupported type {t.__name__}: use str/int/float/bool")
+        if t not in (str, int, float, bool, list):
+            raise BuildError(f"meta field '{k}' has unsupported type {t.__name__}: use str/int/float/bool or a "
+                             "list of records with string values")
+        if t is list:
+            _check_records(k, [r["meta"][k] for r in rows if r["meta"].get(k) is not None])
         out[k] = t
     return out
+
+
+def _check_records(key: str, values: list[list]) -> None:
+    """A list-valued meta field must hold records (dicts) whose values are all strings (e.g. `meta.steps`)."""
+    for v in values:
+        for rec in v:
+            if not isinstance(rec, dict) or not all(isinstance(k, str) and isinstance(x, str) for k, x in rec.items()):
+                raise BuildError(f"meta field '{key}' must be a list of records with string keys and values, "
+                                 f"got an element {rec!r}")
+
+
+def _record_keys(rows: list[dict], key: str) -> list[str]:
+    return sorted({k for r in rows for rec in (r["meta"].get(key) or []) for k in rec})
 
 
 def normalise(rows: list[dict]) -> tuple[list[dict], dict[str, type]]:
@@ -59,7 +76,10 @@ def write_rows(rows: list[dict], directory: Path, format: str) -> str:
     import pyarrow.parquet as pq
 
     arrow = {str: pa.string(), int: pa.int64(), float: pa.float64(), bool: pa.bool_()}
-    meta = pa.struct([(k, arrow[t]) for k, t in types.items()]) if types else pa.struct([("attempts", pa.int64())])
+    arrow_of = lambda k, t: (pa.list_(pa.struct([(f, pa.string()) for f in _record_keys(rows, k)]))  # noqa: E731
+                             if t is list else arrow[t])
+    meta = (pa.struct([(k, arrow_of(k, t)) for k, t in types.items()]) if types
+            else pa.struct([("attempts", pa.int64())]))
     schema = pa.schema([("id", pa.string()), ("kind", pa.string()), ("family", pa.string()), ("split", pa.string()),
                         ("difficulty", pa.int64()), ("images", pa.list_(pa.string())), ("question", pa.string()),
                         ("answer", pa.string()), ("answer_type", pa.string()), ("verifier", pa.string()),
