@@ -69,9 +69,13 @@ def _font(bold: bool = False):
 def _thumbnail(image, smooth: bool = False) -> Image.Image:
     """The item's image (or its images side by side) fitted into a TILE × TILE square; `smooth` median-filters
     it (pixel noise is what makes noisy OCR sheets large)."""
-    images = image if isinstance(image, list) else [image]
-    w = TILE // len(images)
+    images = image if isinstance(image, list) else [image] if image is not None else []
     tile = Image.new("RGB", (TILE, TILE), "white")
+    if not images:  # a text-only item: the tile says so, the caption holds the question
+        ImageDraw.Draw(tile).text((8, TILE // 2 - FONT_PX), "(text only, no image)", fill=(120, 120, 120),
+                                  font=_font())
+        return tile
+    w = TILE // len(images)
     for k, im in enumerate(images):
         im = im.convert("RGB")
         scale = min(w / im.width, TILE / im.height)

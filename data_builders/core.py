@@ -18,7 +18,7 @@ from mmreason.errors import MMReasonError
 from mmreason.registry import Registry
 
 GENERATOR_VERSION = "1.0.0"
-KINDS = ("puzzles", "ocr")
+KINDS = ("puzzles", "ocr", "text", "video")
 SPLITS = ("train", "heldout")
 LEVELS = (1, 2, 3, 4, 5)
 HELDOUT_MODULUS = 10  # a state is heldout iff int(state_hash) % 10 == 0 (10% of all states)
@@ -143,7 +143,7 @@ def resolve_families(kind: str, families: list[str] | str | None) -> list[str]:
 
 def load_families() -> None:
     """Import the family modules (each registers itself)."""
-    from . import ocr, puzzles  # noqa: F401
+    from . import ocr, puzzles, text, video  # noqa: F401
 
 
 def get_family(kind: str, name: str) -> Family:

@@ -95,6 +95,8 @@ def generate_stream(fam: Family, split: str, level: int, seed: int, count: int, 
             row = _to_row(fam, pz, split, level, index, seed, h, attempt + 1)
             if isinstance(rendered.image, list):  # a multi-image item: images/<id>-1.png, images/<id>-2.png, ...
                 row["images"] = image_paths(row["id"], len(rendered.image))
+            elif rendered.image is None:  # a text-only item
+                row["images"] = []
             if plan is not None:
                 _as_choice(row, pz, *plan(rng))
             balancer.add(pz.answer)

@@ -15,8 +15,14 @@ COMMANDS = {
     "build": "build",
     "verify": "verify",
     "train": "train",
+    "sft": "sft",
+    "sample": "sample",
+    "pipeline": "pipeline",
+    "merge": "merge",
     "eval": "evaluate",
     "export": "export",
+    "report": "report",
+    "doctor": "doctor",
 }
 
 
@@ -38,11 +44,15 @@ def build_parser() -> argparse.ArgumentParser:
                                      "vision-language reasoning models.")
     parser.add_argument("--version", action="version", version=f"mmreason {__version__}")
     parser.add_argument("--debug", action="store_true", help="show full tracebacks on errors")
+    parser.add_argument("--show-warnings", action="store_true", help="show third-party notices hidden by default "
+                        "(DeepSpeed's accelerator line)")
     parser.add_argument("--local_rank", "--local-rank", type=int, default=None, help=argparse.SUPPRESS)  # deepspeed launcher
     sub = parser.add_subparsers(dest="command", metavar="COMMAND")
     for name, mod in _available().items():
         p = sub.add_parser(name, help=mod.HELP, description=getattr(mod, "DESCRIPTION", mod.HELP))
         p.add_argument("--debug", action="store_true", default=argparse.SUPPRESS, help="show full tracebacks on errors")
+        p.add_argument("--show-warnings", action="store_true", default=argparse.SUPPRESS,
+                       help="show third-party notices hidden by default")
         mod.add_arguments(p)
         p.set_defaults(_run=mod.run)
     return parser
@@ -57,6 +67,9 @@ def main(argv: list[str] | None = None) -> int:
         parser.print_help()
         return 2
     debug = args.debug or os.environ.get("MMREASON_DEBUG") == "1"
+    from .observe.noise import hide_third_party_noise
+
+    hide_third_party_noise(show=args.show_warnings)
     try:
         return int(args._run(args) or 0)
     except MMReasonError as e:

@@ -15,7 +15,7 @@ from .errors import ModelError
 def export_checkpoint(checkpoint: str, out: str, base: str | None = None) -> Path:
     from transformers import AutoConfig, AutoModelForImageTextToText
 
-    from .model import load_processor
+    from .model import NOT_IN_POLICY_DIR, load_processor
     from .trainer.checkpoint import save_model
 
     ckpt = Path(checkpoint)
@@ -30,6 +30,7 @@ def export_checkpoint(checkpoint: str, out: str, base: str | None = None) -> Pat
         from deepspeed.utils.zero_to_fp32 import get_fp32_state_dict_from_zero_checkpoint
 
         state = get_fp32_state_dict_from_zero_checkpoint(str(ds_dir), tag="deepspeed")
+        state = {k: v for k, v in state.items() if not k.startswith(NOT_IN_POLICY_DIR)}  # the policy only
         if any("lora_" in k for k in state):
             raise ModelError(f"{ckpt}: a LoRA checkpoint; its merged weights are in {ckpt / 'model'}")
         model = AutoModelForImageTextToText.from_config(AutoConfig.from_pretrained(base_dir))

@@ -18,6 +18,10 @@ from .errors import ModelError
 
 DTYPES = {"float32": torch.float32, "bfloat16": torch.bfloat16, "float16": torch.float16}
 
+# Prefixes of parameters a trainer attaches to the policy model that its saved Hugging Face directory never holds
+# (PPO's value head): checkpoints keep them in the backend's own state.
+NOT_IN_POLICY_DIR = ("value_head.",)
+
 # Tokens a policy must never sample: they would desynchronise image placeholders from image features.
 VISION_TOKENS = ("<|image_pad|>", "<|video_pad|>", "<|vision_start|>", "<|vision_end|>")
 
@@ -179,4 +183,17 @@ def load_model_weights(model, model_dir: str | os.PathLike) -> None:
 
     loaded = AutoModelForImageTextToText.from_pretrained(Path(model_dir), dtype=next(model.parameters()).dtype)
     target = model.get_base_model() if hasattr(model, "get_base_model") else model
-    target.load_state_dict(loaded.state_dict(), strict=True)
+    missing, unexpected = target.load_state_dict(loaded.state_dict(), strict=False)
+    missing = [k for k in missing if not k.startswith(NOT_IN_POLICY_DIR)]
+    if missing or unexpected:
+        raise ModelError(f"{model_dir}: weights do not fit the model: missing {missing[:3]}, unexpected "
+                         f"{unexpected[:3]}")
+
+
+def policy_state_dict(model) -> dict | None:
+    """The state dict to save as the policy's Hugging Face directory when the model carries parameters that do not
+    belong there (a value head); None when it carries none (save as is)."""
+    sd = model.state_dict()
+    if not any(k.startswith(NOT_IN_POLICY_DIR) for k in sd):
+        return None
+    return {k: v for k, v in sd.items() if not k.startswith(NOT_IN_POLICY_DIR)}

@@ -20,6 +20,7 @@ from .atomic import write_json
 from .config import Config, to_yaml
 from .distributed import comm
 from .stages import Parts, RunContext, evaluate_heldout, make_rl_trainer, run_rl, run_sft
+from .stages.budget import check_budgets
 from .trainer.checkpoint import latest_checkpoint
 
 
@@ -73,7 +74,8 @@ class Pipeline:
         seed_everything(cfg.run.seed)
         if comm.is_main():
             (self.run_dir / "config.yaml").write_text(to_yaml(cfg))
-            wiring.build_datasets(cfg.data.build)
+            with self.ctx.console.task("build", total=None, unit="dataset", lines=False):
+                wiring.build_datasets(cfg.data.build)
         self.parts = build_parts(self.ctx, train=train)
         return self.parts
 
@@ -86,12 +88,15 @@ class Pipeline:
     def make_rl_trainer(self):
         return make_rl_trainer(self.ctx, self.parts)
 
-    def evaluate_heldout(self, name: str) -> dict:
-        return evaluate_heldout(self.ctx, self.parts, name)
+    def evaluate_heldout(self, name: str, step: int | None = None) -> dict:
+        return evaluate_heldout(self.ctx, self.parts, name, step=step)
 
     def close(self) -> None:
-        if self.parts is not None:
-            self.parts.close()
+        try:
+            if self.parts is not None:
+                self.parts.close()
+        finally:
+            self.ctx.close()
 
     def run(self) -> dict:
         t0 = time.perf_counter()
@@ -100,17 +105,18 @@ class Pipeline:
         self.setup()
         cfg = self.cfg
         try:
+            check_budgets(self.ctx, self.parts)
             resume_from = latest_checkpoint(self.run_dir) if cfg.train.resume else None
             phase = resume_from.name.rsplit("-", 1)[0] if resume_from else None
             if "initial" not in progress.get("heldout", {}) and phase is None:
-                self.evaluate_heldout("initial")
+                self.evaluate_heldout("initial", step=0)
             if cfg.sft.steps > 0 and phase != "rl":
                 run_sft(self.ctx, self.parts, resume_from if phase == "sft" else None)
                 if "cold_start" not in progress.get("heldout", {}):
-                    self.evaluate_heldout("cold_start")
+                    self.evaluate_heldout("cold_start", step=0)
             if cfg.train.steps > 0:
                 run_rl(self.ctx, self.parts, resume_from if phase == "rl" else None)
-                self.evaluate_heldout("rl")
+                self.evaluate_heldout("rl", step=cfg.train.steps)
             progress["wall_time_s"] = wall_before + time.perf_counter() - t0
             return self._summary()
         finally:
@@ -120,7 +126,7 @@ class Pipeline:
         held = self.ctx.progress.get("heldout", {})
         summary = {"run_dir": str(self.run_dir), "wall_time_s": round(self.ctx.progress.get("wall_time_s", 0.0), 1),
                    "heldout_n": len(self.parts.eval_set), "heldout": held, "skipped_rows": self.parts.skipped,
-                   "world_size": comm.world_size()}
+                   "budget_warnings": self.ctx.progress.get("budget_warnings", []), "world_size": comm.world_size()}
         for mode in ("greedy", "sampled"):
             for name in ("initial", "cold_start", "rl"):
                 v = held.get(name, {}).get(mode, {}).get("accuracy/mean")
@@ -141,7 +147,7 @@ def run_evaluation(cfg: Config, name: str = "eval") -> dict:
     a `data.build` job writes one of them); nothing is trained and the run's progress is left untouched."""
     comm.init_from_env(cfg.deepspeed.timeout_s)
     wiring.check_names(cfg)
-    ctx = RunContext.open(cfg)
+    ctx = RunContext.open(cfg, sinks=False)
     wiring.set_threads(cfg)
     seed_everything(cfg.run.seed)
     eval_paths = {str(Path(s.path)) for s in cfg.data.eval}
@@ -149,9 +155,11 @@ def run_evaluation(cfg: Config, name: str = "eval") -> dict:
         wiring.build_datasets([j for j in cfg.data.build if str(Path(j.out)) in eval_paths])
     parts = build_parts(ctx, train=False)
     try:
+        check_budgets(ctx, parts)
         return evaluate_heldout(ctx, parts, name, record=False)
     finally:
         parts.close()
+        ctx.close()
 
 
 __all__ = ["Pipeline", "build_parts", "run_evaluation", "run_training", "seed_everything"]

@@ -34,6 +34,7 @@ def check_names(cfg: Config) -> None:
 
     from .algorithms import ADVANTAGES, AGGREGATIONS, POLICY_LOSSES
     from .rewards import TEMPLATES
+    from .rewards.reward import COMBINES
     from .rollout.base import ENGINES, _builtin_engines
 
     from .algorithms import KL_ESTIMATORS, SCHEDULES
@@ -42,7 +43,8 @@ def check_names(cfg: Config) -> None:
 
     _builtin_engines()
     a = cfg.algorithm
-    _registered(ADVANTAGES, a.advantage, "algorithm.advantage")
+    if a.advantage != "gae":  # GAE (PPO's critic) is computed per token, not a registered group estimator
+        _registered(ADVANTAGES, a.advantage, "algorithm.advantage")
     _registered(POLICY_LOSSES, a.loss, "algorithm.loss")
     _registered(AGGREGATIONS, a.aggregation, "algorithm.aggregation")
     _registered(ENGINES, cfg.rollout.engine, "rollout.engine")
@@ -50,14 +52,34 @@ def check_names(cfg: Config) -> None:
                               (a.kl_estimator, tuple(KL_ESTIMATORS), "algorithm.kl_estimator"),
                               (cfg.optim.schedule, SCHEDULES, "optim.schedule"),
                               (cfg.sft.schedule, SCHEDULES, "sft.schedule"),
+                              (cfg.dpo.schedule, SCHEDULES, "dpo.schedule"),
                               (cfg.model.dtype, tuple(DTYPES), "model.dtype"),
-                              (cfg.model.tiny_size, tuple(SIZES), "model.tiny_size")):
+                              (cfg.model.tiny_size, tuple(SIZES), "model.tiny_size"),
+                              (cfg.reward.combine, tuple(COMBINES), "reward.combine"),
+                              (a.informative_by, ("accuracy", "reward"), "algorithm.informative_by"),
+                              (cfg.data.balance, ("none", "success"), "data.balance"),
+                              (cfg.data.budget_check, ("warn", "error", "off"), "data.budget_check")):
         _one_of(value, valid, key)
     _check_build_jobs(cfg.data.build)
+    _check_pairings(cfg)
     for group in ("train", "eval"):
         for i, s in enumerate(getattr(cfg.data, group)):
             if ":" not in s.adapter:
                 _registered(ADAPTERS, s.adapter, f"data.{group}[{i}].adapter")
+
+
+def _check_pairings(cfg: Config) -> None:
+    """Algorithm settings that are mathematically wrong together, or silently do nothing, are refused."""
+    from .algorithms.compat import problems
+
+    a, r, rw = cfg.algorithm, cfg.rollout, cfg.reward
+    found = problems(advantage=a.advantage, loss=a.loss, aggregation=a.aggregation, kl_beta=a.kl_beta,
+                     kl_in_reward=a.kl_in_reward, ref_reset_every=a.ref_reset_every,
+                     dynamic_sampling=a.dynamic_sampling, group_size=r.group_size, critic=cfg.critic.enabled,
+                     overlong_max=rw.overlong_max, overlong_cache=rw.overlong_cache,
+                     max_new_tokens=r.max_new_tokens, rl_steps=cfg.train.steps)
+    if found:
+        raise ConfigError("; ".join(f"{key}: {reason}" for key, reason in found))
 
 
 def _check_build_jobs(jobs) -> None:
@@ -114,7 +136,7 @@ def reward_function(cfg: Config, fmt):
     r = cfg.reward
     pool = VerifierPool(workers=r.workers, timeout_s=r.timeout_s, max_chars=r.max_chars)
     return RewardFunction(fmt, accuracy_weight=r.accuracy_weight, format_weight=r.format_weight, pool=pool,
-                          close_pool=True)
+                          close_pool=True, combine=r.combine)
 
 
 # ---------------------------------------------------------------------------------------------- data
@@ -157,10 +179,33 @@ def build_datasets(jobs) -> None:
         print(f"[build] {job.kind} {job.split} n={job.n} → {job.out} ({time.perf_counter() - t0:.1f}s)", flush=True)
 
 
+def prompt_sampler(cfg: Config, parts):
+    """The RL prompt sampler (`data.sampler`): the mixture of `data.train` (seeded for the RL stage) with its weight
+    schedules and success balancing, a difficulty curriculum, or prioritized sampling."""
+    from .data import Mixture, derive_seed
+    from .data.adaptive import CurriculumSampler, PrioritizedSampler
+    from .data.samplers import MixtureSampler
+
+    d = cfg.data
+    seed = derive_seed(cfg.run.seed, "rl")
+    if d.sampler == "curriculum":
+        c = d.curriculum
+        return CurriculumSampler(parts.train_sources, seed, key=c.key, order=c.order, schedule=c.schedule,
+                                 steps=list(c.steps), replay=c.replay)
+    if d.sampler == "prioritized":
+        p = d.prioritized
+        return PrioritizedSampler(parts.train_sources, seed, floor=p.floor, ema=p.ema, prior=p.prior)
+    mixture = Mixture(parts.train_sources, seed=seed)
+    schedules = {s.name: s.weight_schedule for s in d.train if s.weight_schedule}
+    return MixtureSampler(mixture, schedules, balance=d.balance, floor=d.balance_floor, ema=d.balance_ema)
+
+
 # ---------------------------------------------------------------------------------------------- update & rollout
-def make_backend(cfg: Config, model, lr: float, rows_per_minibatch: int, micro_batch_size: int):
+def make_backend(cfg: Config, model, lr: float, rows_per_minibatch: int, micro_batch_size: int,
+                 weights_in_state: bool = False):
     """The update backend over `model`: plain PyTorch, or a fresh DeepSpeed engine (its derived config is written
-    to the run dir for inspection)."""
+    to the run dir for inspection). `weights_in_state`: the model has no `model/` directory of its own (a
+    separate critic), so one-process checkpoints keep all its trained weights in the backend's state."""
     from .atomic import write_json
     from .backends import TorchBackend
     from .trainer.optim import make_optimizer
@@ -168,7 +213,7 @@ def make_backend(cfg: Config, model, lr: float, rows_per_minibatch: int, micro_b
     o = cfg.optim
     opt = make_optimizer(model, lr, o.weight_decay, (o.beta1, o.beta2), o.eps)
     if not cfg.deepspeed.enabled:
-        return TorchBackend(model, opt, o.grad_clip)
+        return TorchBackend(model, opt, o.grad_clip, weights_in_state=weights_in_state)
     from .backends.deepspeed_backend import DeepSpeedBackend
 
     ds = cfg.deepspeed
@@ -205,11 +250,15 @@ def keep_vision_alive(cfg: Config, policy: Policy) -> bool:
     reduces its gradients, in collectives all ranks must enter); the hook is installed once per model."""
     if not cfg.deepspeed.enabled:
         return False
+    install_vision_keepalive(policy.processor, policy.model)
+    return True
+
+
+def install_vision_keepalive(processor, model) -> None:
     from .distributed.vision_keepalive import install_once
 
-    ip = policy.processor.image_processor
-    install_once(policy.model, 3 * ip.temporal_patch_size * ip.patch_size ** 2, ip.merge_size)
-    return True
+    ip = processor.image_processor
+    install_once(model, 3 * ip.temporal_patch_size * ip.patch_size ** 2, ip.merge_size)
 
 
 def set_threads(cfg: Config) -> None:

@@ -19,3 +19,61 @@ def prompt_encoder(processor, max_prompt_length: int = 512, template: str = "r1"
     fmt = AnswerFormat(template, **format_kw)
     return PromptEncoder(processor, instruction=fmt.instruction, system_prompt=system_prompt,
                          max_prompt_length=max_prompt_length)
+
+
+class ScriptedEngine:
+    """A rollout engine with known output, registered as "scripted": completion k of every prompt reasons with k
+    words and answers k (`<think>a a</think><answer>2</answer>`), so lengths differ within a group. Token ids come
+    from the tokenizer; `logprob` (when set) is reported for every sampled token, as an engine would.
+    `separate_weights=True` makes it want weight pushes, which it records."""
+
+    def __init__(self, policy, *, separate_weights: bool = False, logprob: float | None = None):
+        self.policy, self.needs_weight_sync, self.logprob = policy, separate_weights, logprob
+        self.calls, self.pushed = [], []
+
+    def generate(self, prompts, sampling):
+        from mmreason.types import Completion
+
+        self.calls.append((len(prompts), sampling))
+        tok = self.policy.tokenizer
+        out = []
+        for _ in prompts:
+            group = []
+            for k in range(sampling.n):
+                text = f"<think>{' '.join(['a'] * k)}</think><answer>{k}</answer>"
+                ids = tok(text, add_special_tokens=False)["input_ids"] + [tok.convert_tokens_to_ids("<|im_end|>")]
+                lps = None if self.logprob is None else [self.logprob] * len(ids)
+                group.append(Completion(token_ids=ids, text=text, logprobs=lps, finish_reason="stop"))
+            out.append(group)
+        return out
+
+    def load_weights(self, named_tensors):
+        self.pushed.append({n: t.clone() for n, t in named_tensors})
+        return 0.0
+
+    def sleep(self):
+        pass
+
+    def wake(self):
+        pass
+
+
+def rule_reward(requests):
+    """accuracy 1 when the completion's answer block is the gold; reward = accuracy; format 1."""
+    from mmreason.rewards import RewardBreakdown
+
+    out = []
+    for r in requests:
+        right = f"<answer>{r.gold}</answer>" in r.completion
+        out.append(RewardBreakdown(float(right), float(right), 1.0, None, r.gold if right else None))
+    return out
+
+
+def _register_scripted():
+    from mmreason.rollout import ENGINES
+
+    if "scripted" not in ENGINES:
+        ENGINES.register("scripted", ScriptedEngine)
+
+
+_register_scripted()

@@ -78,7 +78,7 @@ def test_resume_exactly_at_an_epoch_boundary():
         m.next_batch(1)
         k += 1
     state = m.state_dict()
-    assert state["sources"]["a"] == {"epoch": 0, "pos": 4, "size": 4, "weight": 1.0}
+    assert state["sources"]["a"] == {"epoch": 0, "pos": 4, "size": 4, "weight": 1.0, "current_weight": 1.0}
     r = Mixture([("a", 1.0, samples("a", 4)), ("b", 1.0, samples("b", 4))], seed=3)
     r.load_state_dict(state)
     assert full[:k] + ids(r.next_batch(40 - k)) == full

@@ -66,3 +66,21 @@ def test_summary_uses_the_total_reward_when_given():
     bs = [B(1.0, 1.0, 0.0), B(0.0, 0.0, 0.0)]
     m = summarize_rewards(bs, rewards=[0.75, -0.25], labels={"source": ["a", "b"]})
     assert m["reward/mean"] == pytest.approx(0.25) and m["reward/source/a"] == 0.75 and m["accuracy/source/b"] == 0
+
+
+@pytest.mark.parametrize("combine, want", [
+    # rows: right+formatted, wrong+formatted, right+unformatted, wrong+unformatted; w_a = 1, w_f = 0.5
+    ("sum", [1.5, 0.5, 1.0, 0.0]),
+    ("gated", [1.0, 0.0, 0.0, 0.0]),                 # format gates accuracy; format alone earns nothing
+    ("format_if_correct", [1.5, 0.0, 1.0, 0.0]),     # format pays only with a right answer
+])
+def test_reward_combinations_that_format_alone_cannot_buy(pool, combine, want):
+    reqs = [VerifyRequest("<think>r</think><answer>5</answer>", "5", "integer"),
+            VerifyRequest("<think>r</think><answer>6</answer>", "5", "integer"),
+            VerifyRequest("<answer>5</answer> trailing", "5", "integer"),
+            VerifyRequest("<answer>6</answer> trailing", "5", "integer")]
+    got = RewardFunction(AnswerFormat("r1"), accuracy_weight=1.0, format_weight=0.5, pool=pool, combine=combine)(reqs)
+    assert [b.reward for b in got] == want
+    assert [b.format for b in got] == [1.0, 1.0, 0.0, 0.0] and [b.accuracy for b in got] == [1.0, 0.0, 1.0, 0.0]
+    with pytest.raises(ValueError, match="unknown reward combine"):
+        RewardFunction(AnswerFormat(), pool=pool, combine="max")

@@ -9,60 +9,18 @@ import copy
 import pytest
 import torch
 
-from helpers import prompt_encoder
+from helpers import prompt_encoder, rule_reward
 from mmreason.backends import TorchBackend
 from mmreason.config import load_config
 from mmreason.data import Mixture
+from mmreason.data.samplers import MixtureSampler
 from mmreason.model import Policy
-from mmreason.rewards import RewardBreakdown
-from mmreason.rollout import ENGINES, SamplingParams, make_engine
+from mmreason.rollout import SamplingParams, make_engine
 from mmreason.trainer.evaluate import evaluate
 from mmreason.trainer.metrics import PhaseTimer
 from mmreason.trainer.optim import make_optimizer, make_scheduler
 from mmreason.trainer.rl import RLTrainer
-from mmreason.types import Completion, Sample, user
-
-
-@ENGINES.register("scripted")
-class ScriptedEngine:
-    """Completion k of every prompt answers k (`<think>k</think><answer>k</answer>`), token ids from the tokenizer.
-    `separate_weights=True` makes it want weight pushes, which it records."""
-
-    def __init__(self, policy, *, separate_weights: bool = False):
-        self.policy, self.needs_weight_sync = policy, separate_weights
-        self.calls, self.pushed = [], []
-
-    def generate(self, prompts, sampling: SamplingParams):
-        self.calls.append((len(prompts), sampling))
-        tok = self.policy.tokenizer
-        out = []
-        for _ in prompts:
-            group = []
-            for k in range(sampling.n):
-                text = f"<think>{k}</think><answer>{k}</answer>"
-                ids = tok(text, add_special_tokens=False)["input_ids"] + [tok.convert_tokens_to_ids("<|im_end|>")]
-                group.append(Completion(token_ids=ids, text=text, logprobs=None, finish_reason="stop"))
-            out.append(group)
-        return out
-
-    def load_weights(self, named_tensors):
-        self.pushed.append({n: t.clone() for n, t in named_tensors})
-        return 0.0
-
-    def sleep(self):
-        pass
-
-    def wake(self):
-        pass
-
-
-def rule_reward(requests):
-    """accuracy 1 when the completion's answer block is the gold; reward = accuracy (no format term)."""
-    out = []
-    for r in requests:
-        right = f"<answer>{r.gold}</answer>" in r.completion
-        out.append(RewardBreakdown(float(right), float(right), 1.0, None, r.gold if right else None))
-    return out
+from mmreason.types import Sample, user
 
 
 def samples():
@@ -78,7 +36,7 @@ def trainer(tiny_policy, tmp_path):
     engine = make_engine("scripted", policy, separate_weights=True)
     opt = make_optimizer(policy.model, cfg.optim.lr)
     return RLTrainer(cfg, policy, engine, prompt_encoder(policy.processor), rule_reward,
-                     Mixture([("text", 1.0, samples())], seed=0), TorchBackend(policy.model, opt, 1.0),
+                     MixtureSampler(Mixture([("text", 1.0, samples())], seed=0)), TorchBackend(policy.model, opt, 1.0),
                      make_scheduler(opt, 0, 10, "constant"))
 
 

@@ -108,3 +108,20 @@ def kimi(rewards: Tensor) -> tuple[Tensor, dict]:
     """r − mean_g: Kimi k1.5's group-mean baseline."""
     rewards = _as_rewards(rewards)
     return _finish(_centered(rewards), rewards)
+
+
+def normalize_per_label(advantages: Tensor, labels: list[str], eps: float = 1e-6) -> tuple[Tensor, dict]:
+    """Rescale each label's advantages (e.g. each data source's groups) to unit population std over its P_l·G
+    values, so every source weighs the same in the update whatever its reward scale or how many of its groups are
+    informative. advantages (P, G), labels (P,); a label whose advantages are all 0 stays 0."""
+    if advantages.dim() != 2 or len(labels) != advantages.shape[0]:
+        raise ValueError(f"need (P, G) advantages and P labels, got {tuple(advantages.shape)} and {len(labels)}")
+    out = advantages.clone()
+    metrics = {}
+    for label in sorted(set(labels)):
+        rows = torch.tensor([i for i, x in enumerate(labels) if x == label])
+        std = advantages[rows].std(correction=0)
+        if float(std) > 0:
+            out[rows] = advantages[rows] / (std + eps)
+        metrics[f"adv/std_before/{label}"] = float(std)
+    return out, metrics

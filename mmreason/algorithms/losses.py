@@ -2,7 +2,7 @@
 
 Every loss takes the same four tensors, its own hyper-parameters and optional importance weights:
 
-    fn(logprobs (B, T), old_logprobs (B, T), advantages (B,), mask (B, T) bool/float, *,
+    fn(logprobs (B, T), old_logprobs (B, T), advantages (B,) or (B, T) [per token: GAE], mask (B, T), *,
        <its options>, is_weights=None) -> (per_token_loss (B, T), metrics)
 
 ppo_clip and gspo take clip_low / clip_high, kimi takes kimi_tau; the trainer binds what each declares. The per-token loss is reduced to a scalar by an
@@ -66,12 +66,14 @@ def _prepare(logprobs: Tensor, old_logprobs: Tensor, advantages: Tensor, mask: T
     if logprobs.dim() != 2 or old_logprobs.shape != logprobs.shape or mask.shape != logprobs.shape:
         raise ValueError(f"logprobs, old_logprobs and mask must share one (B, T) shape, got "
                          f"{tuple(logprobs.shape)}, {tuple(old_logprobs.shape)}, {tuple(mask.shape)}")
-    if advantages.shape != logprobs.shape[:1]:
-        raise ValueError(f"advantages must have shape (B,) = {tuple(logprobs.shape[:1])}, got {tuple(advantages.shape)}")
+    if advantages.shape not in (logprobs.shape[:1], logprobs.shape):
+        raise ValueError(f"advantages must have shape (B,) = {tuple(logprobs.shape[:1])} or (B, T), got "
+                         f"{tuple(advantages.shape)}")
     m = _bool_mask(mask)
     lp = torch.where(m, logprobs, 0.0)
     old = torch.where(m, old_logprobs.detach().to(logprobs.dtype), 0.0)
-    adv = advantages.detach().to(logprobs.dtype)[:, None]
+    adv = advantages.detach().to(logprobs.dtype)
+    adv = adv[:, None] if adv.dim() == 1 else adv  # (B, 1) per response, or (B, T) per token (GAE)
     return m, lp, old, adv
 
 

@@ -11,7 +11,7 @@ DESCRIPTION = (HELP + ". Same arguments → byte-identical files; train and held
 
 
 def add_arguments(p):
-    p.add_argument("kind", nargs="?", choices=["puzzles", "ocr"],
+    p.add_argument("kind", nargs="?", choices=["puzzles", "ocr", "text", "video"],
                    help="dataset kind (optional with --list / --contact-sheet: both kinds)")
     p.add_argument("--families", default="", help="comma-separated families (default: all of the kind)")
     p.add_argument("--n", type=int, default=1000, help="number of items (spread over families × levels)")
@@ -67,7 +67,7 @@ def run(args) -> int:
         print(f"wrote {len(paths)} contact sheets to {args.contact_sheet}: {sizes}")
         return 0
     if not args.kind:
-        raise BuildError("a dataset kind is required: mmreason build puzzles|ocr --out DIR")
+        raise BuildError("a dataset kind is required: mmreason build puzzles|ocr|text|video --out DIR")
     if not args.out:
         raise BuildError("--out is required")
     from ..observe import Console

@@ -1,7 +1,8 @@
 from pathlib import Path
 
-HELP = "evaluate a policy on the config's held-out sources (greedy and/or sampled accuracy)"
-DESCRIPTION = HELP + ". Example: mmreason eval configs/demo.yaml model.path=runs/demo/final_model"
+HELP = "evaluate a policy on the config's held-out sources (greedy and sampled pass@1, pass@k, maj@k)"
+DESCRIPTION = (HELP + "; a table per source, family and difficulty on the console, every metric in RUN_DIR/eval.json. "
+               "Example: mmreason eval configs/demo.yaml model.path=runs/demo/final_model eval.k=8")
 
 
 def add_arguments(p):
@@ -17,6 +18,7 @@ def run(args) -> int:
 
     from ..atomic import write_json
     from ..config import load_config
+    from ..observe.eval_table import eval_table
     from ..pipeline import run_evaluation
     from .show_config import split_config_args
 
@@ -26,6 +28,7 @@ def run(args) -> int:
     res = run_evaluation(cfg, args.name)
     out = Path(cfg.run.out_dir) / "eval.json"
     write_json(out, {args.name: res})
+    print(eval_table(res, args.name))
     print(json.dumps({k: v.get("accuracy/mean") for k, v in res.items()}, sort_keys=True))
     print(f"wrote {out}")
     return 0

@@ -12,6 +12,8 @@ from dataclasses import dataclass, field
 from typing import Any, Optional
 
 from ..errors import ConfigError
+from .stages_schema import (CurriculumConfig, DPOConfig, PrioritizedConfig, SampleConfig, validate_pipeline,
+                            validate_samplers)
 
 
 def _check(cond: bool, key: str, msg: str) -> None:
@@ -96,9 +98,16 @@ class SourceConfig:
     split: Optional[str] = None        # split to read where the data has several
     limit: Optional[int] = None        # use at most this many rows
     options: dict[str, Any] = field(default_factory=dict)  # adapter-specific options (column names, ...)
+    weight_schedule: Optional[list[Any]] = None  # RL: [[step, weight], ...] piecewise-linear weight (None = `weight`)
 
     def validate(self, p: str) -> None:
         _check(bool(self.adapter), f"{p}.adapter", "is required")
+        if self.weight_schedule is not None:
+            pts = self.weight_schedule
+            _check(bool(pts) and all(isinstance(x, (list, tuple)) and len(x) == 2 for x in pts),
+                   f"{p}.weight_schedule", f"must be a list of [step, weight] pairs, got {pts!r}")
+            _check(all(float(x[0]) >= 0 and float(x[1]) > 0 for x in pts), f"{p}.weight_schedule",
+                   "steps must be >= 0 and weights > 0")
         _check(bool(self.path), f"{p}.path", "is required")
         _check(self.weight > 0, f"{p}.weight", "must be > 0")
         _check(self.limit is None or self.limit > 0, f"{p}.limit", "must be > 0")
@@ -127,6 +136,13 @@ class DataConfig:
     train: list[SourceConfig] = field(default_factory=list)  # training mixture
     eval: list[SourceConfig] = field(default_factory=list)   # held-out evaluation sources
     skip_bad_rows: bool = False        # skip (and count) bad rows instead of failing on the first
+    balance: str = "none"              # RL source weights: none | success (× max(floor, 1 − running accuracy))
+    balance_floor: float = 0.1         # smallest success factor, so solved sources are still revisited
+    balance_ema: float = 0.2           # weight of each step in the running per-source accuracy
+    budget_check: str = "warn"         # start-up check that targets/prompts fit the token budgets: warn | error | off
+    sampler: str = "mixture"           # RL prompt sampler: mixture (weighted sources) | curriculum | prioritized
+    curriculum: CurriculumConfig = field(default_factory=CurriculumConfig)     # data.sampler=curriculum
+    prioritized: PrioritizedConfig = field(default_factory=PrioritizedConfig)  # data.sampler=prioritized
 
     def validate(self, p: str) -> None:
         for i, b in enumerate(self.build):
@@ -138,6 +154,7 @@ class DataConfig:
                 s.name = s.name or f"{s.adapter.split(':')[-1]}_{i}"
                 _check(s.name not in names, f"{p}.{group}[{i}].name", f"duplicate source name '{s.name}'")
                 names.add(s.name)
+        validate_samplers(self, p)
 
 
 @dataclass
@@ -164,7 +181,7 @@ class RolloutConfig:
 
 @dataclass
 class AlgorithmConfig:
-    advantage: str = "grpo"            # grpo | dr_grpo | rloo | reinforce_pp | kimi
+    advantage: str = "grpo"            # grpo | dr_grpo | rloo | reinforce_pp | kimi | gae (PPO, with critic.enabled)
     loss: str = "ppo_clip"             # ppo_clip | gspo | kimi
     aggregation: str = "seq_mean_token_mean"  # seq_mean_token_mean (GRPO) | token_mean (DAPO) | seq_mean_token_sum_norm (Dr. GRPO)
     clip_low: float = 0.2              # ε_low: ratio floor 1 − ε_low
@@ -176,7 +193,9 @@ class AlgorithmConfig:
     kl_estimator: str = "k3"           # k1 | k2 | k3
     kl_in_reward: bool = False         # fold −β·KL into the reward instead of the loss
     ref_reset_every: int = 0           # reset the reference to the policy every N steps (0 = never)
-    dynamic_sampling: bool = False     # DAPO: drop all-equal-reward groups, sample more until the batch is full
+    dynamic_sampling: bool = False     # DAPO: drop groups whose samples all score the same, sample more until full
+    informative_by: str = "accuracy"   # what "all the same" is judged on: accuracy (DAPO) | reward (incl. format, length)
+    normalize_by_source: bool = False  # rescale each source's advantages to unit std (mixtures: equal say per source)
     max_sampling_rounds: int = 3       # cap on extra generation rounds for dynamic sampling
     mask_truncated: bool = False       # exclude responses cut by max_new_tokens from the loss
     tis_cap: Optional[float] = None    # truncated importance-sampling cap on π_old/π_rollout (None = off)
@@ -190,9 +209,30 @@ class AlgorithmConfig:
 
 
 @dataclass
+class CriticConfig:
+    enabled: bool = False              # PPO: learn a value function; advantages by GAE (algorithm.advantage=gae)
+    separate: bool = False             # a separate critic model (the policy's copy + a value head), else a head on the trunk
+    lr: Optional[float] = None         # learning rate of a separate critic (None = optim.lr)
+    vf_coef: float = 0.5               # weight of the value loss added to the policy loss (shared trunk)
+    value_clip: float = 0.2            # ε_v: the value loss clips V to V_old ± ε_v
+    gamma: float = 1.0                 # GAE discount γ
+    lam: float = 0.95                  # GAE λ
+    warmup_steps: int = 0              # the first N RL steps train only the critic (the policy does not move)
+    whiten_advantages: bool = True     # normalise GAE advantages over the batch's tokens
+
+    def validate(self, p: str) -> None:
+        _check(self.lr is None or self.lr > 0, f"{p}.lr", "must be > 0")
+        _check(self.vf_coef >= 0, f"{p}.vf_coef", "must be >= 0")
+        _check(self.value_clip > 0, f"{p}.value_clip", "must be > 0")
+        _check(0 < self.gamma <= 1 and 0 <= self.lam <= 1, f"{p}.gamma", "need 0 < gamma <= 1 and 0 <= lam <= 1")
+        _check(self.warmup_steps >= 0, f"{p}.warmup_steps", "must be >= 0")
+
+
+@dataclass
 class RewardConfig:
     accuracy_weight: float = 1.0       # weight of the verifier's accuracy
     format_weight: float = 0.5         # weight of the R1 format check (0 = off)
+    combine: str = "sum"               # sum (w_a·acc + w_f·fmt) | gated (w_a·acc·fmt) | format_if_correct (w_a·acc + w_f·fmt·acc)
     overlong_max: Optional[int] = None # DAPO overlong shaping L_max in tokens (None = off)
     overlong_cache: int = 16           # DAPO L_cache
     length_weight: float = 0.0         # Kimi k1.5 length reward weight (0 = off)
@@ -238,6 +278,8 @@ class TrainConfig:
     eval_every: int = 0                # held-out evaluation every N steps (0 = only before/after)
     resume: bool = False               # continue from the last complete checkpoint in run.out_dir
     log_every: int = 1
+    record_rollouts_every: int = 10    # write RUN_DIR/rollouts/step_N.jsonl every N RL steps (0 = off)
+    record_rollouts_max: int = 4       # prompt groups (each with its G completions) recorded per such step
 
     def validate(self, p: str) -> None:
         _check(self.steps >= 0, f"{p}.steps", "must be >= 0")
@@ -245,6 +287,8 @@ class TrainConfig:
         _check(self.minibatches >= 1, f"{p}.minibatches", "must be >= 1")
         _check(self.micro_batch_size >= 1, f"{p}.micro_batch_size", "must be >= 1")
         _check(self.keep_checkpoints >= 1, f"{p}.keep_checkpoints", "must be >= 1")
+        _check(self.record_rollouts_every >= 0, f"{p}.record_rollouts_every", "must be >= 0 (0 = off)")
+        _check(self.record_rollouts_max >= 1, f"{p}.record_rollouts_max", "must be >= 1")
 
 
 @dataclass
@@ -269,9 +313,11 @@ class EvalConfig:
     sampled: bool = True               # report accuracy at rollout temperature
     max_new_tokens: Optional[int] = None  # None = rollout.max_new_tokens
     batch_size: int = 64
+    k: int = 1                         # samples per item in sampled evaluation; > 1 adds pass@k and maj@k
 
     def validate(self, p: str) -> None:
         _check(self.n >= 1, f"{p}.n", "must be >= 1")
+        _check(self.k >= 1, f"{p}.k", "must be >= 1")
         _check(self.greedy or self.sampled, f"{p}.greedy", "one of greedy/sampled must be true")
 
 
@@ -288,6 +334,27 @@ class DeepSpeedConfig:
         _check(not self.offload_params or self.zero_stage == 3, f"{p}.offload_params", "needs zero_stage 3")
 
 
+SINKS = ("jsonl", "tensorboard", "wandb")
+
+
+@dataclass
+class LogConfig:
+    progress: str = "auto"             # auto (a live bar on a terminal, plain lines otherwise) | bar | plain | quiet
+    plain_every: int = 0               # plain mode: one line every N steps (0 = about 20 lines per stage)
+    sinks: list[str] = field(default_factory=lambda: ["jsonl"])  # jsonl (always written) | tensorboard | wandb
+    tensorboard_dir: str = ""          # TensorBoard event files ("" = RUN_DIR/tensorboard)
+    wandb_project: str = "mmreason"    # Weights & Biases project
+    wandb_run_name: Optional[str] = None  # W&B run name (None = the run directory's name)
+    wandb_mode: str = "offline"        # offline (no network; upload later with `wandb sync`) | online
+
+    def validate(self, p: str) -> None:
+        _one_of(self.progress, ("auto", "bar", "plain", "quiet"), f"{p}.progress")
+        _check(self.plain_every >= 0, f"{p}.plain_every", "must be >= 0")
+        for i, s in enumerate(self.sinks):
+            _one_of(s, SINKS, f"{p}.sinks[{i}]")
+        _one_of(self.wandb_mode, ("offline", "online"), f"{p}.wandb_mode")
+
+
 @dataclass
 class Config:
     run: RunConfig = field(default_factory=RunConfig)
@@ -296,14 +363,21 @@ class Config:
     data: DataConfig = field(default_factory=DataConfig)
     rollout: RolloutConfig = field(default_factory=RolloutConfig)
     algorithm: AlgorithmConfig = field(default_factory=AlgorithmConfig)
+    critic: CriticConfig = field(default_factory=CriticConfig)
     reward: RewardConfig = field(default_factory=RewardConfig)
     optim: OptimConfig = field(default_factory=OptimConfig)
     train: TrainConfig = field(default_factory=TrainConfig)
     sft: SFTConfig = field(default_factory=SFTConfig)
     eval: EvalConfig = field(default_factory=EvalConfig)
     deepspeed: DeepSpeedConfig = field(default_factory=DeepSpeedConfig)
+    log: LogConfig = field(default_factory=LogConfig)
+    sample: SampleConfig = field(default_factory=SampleConfig)  # `mmreason sample`: rejection sampling, pairs
+    dpo: DPOConfig = field(default_factory=DPOConfig)           # the DPO stage
+    pipeline: list[Any] = field(default_factory=list)           # `mmreason pipeline`: stages (see runner.py)
 
     def validate(self) -> "Config":
         for name in self.__dataclass_fields__:
-            getattr(self, name).validate(name)
+            if name != "pipeline":
+                getattr(self, name).validate(name)
+        validate_pipeline(self.pipeline)
         return self

@@ -60,9 +60,8 @@ class Mixture:
             self.names.append(name)
             self.weights.append(weight)
             self.samples[name] = samples
-        total = sum(self.weights)
-        self._cum = list(np.cumsum([w / total for w in self.weights]))
-        self._cum[-1] = 1.0
+        self.base_weights = list(self.weights)           # the configured weights (checked on resume)
+        self._set_cum()
         self.drawn = 0                                   # draws so far (the source-choice counter)
         self.epoch = {n: 0 for n in self.names}          # current epoch of each source
         self.pos = {n: 0 for n in self.names}            # next position in that epoch's order
@@ -80,6 +79,20 @@ class Mixture:
             cached = (epoch, rng.permutation(len(self.samples[name])))
             self._orders[name] = cached
         return cached[1]
+
+    def _set_cum(self) -> None:
+        total = sum(self.weights)
+        self._cum = list(np.cumsum([w / total for w in self.weights]))
+        self._cum[-1] = 1.0
+
+    def set_weights(self, weights: dict[str, float]) -> None:
+        """Change the source weights for the draws that follow (schedules, success balancing); every source keeps
+        a weight > 0. The weights in force are part of the state."""
+        new = [float(weights.get(n, w)) for n, w in zip(self.names, self.weights)]
+        if not all(w > 0 for w in new):
+            raise MMReasonError(f"source weights must stay > 0, got {dict(zip(self.names, new))}")
+        self.weights = new
+        self._set_cum()
 
     def choose_source(self, k: int) -> str:
         return self.names[bisect.bisect_right(self._cum, uniform(self.seed, "source", k))]
@@ -113,7 +126,8 @@ class Mixture:
         """The position: plain ints and strings (JSON-serialisable)."""
         return {"version": STATE_VERSION, "seed": self.seed, "drawn": self.drawn,
                 "sources": {n: {"epoch": self.epoch[n], "pos": self.pos[n], "size": len(self.samples[n]),
-                                "weight": self.weights[i]} for i, n in enumerate(self.names)}}
+                                "weight": self.base_weights[i], "current_weight": self.weights[i]}
+                            for i, n in enumerate(self.names)}}
 
     def load_state_dict(self, state: dict) -> None:
         """Continue from `state`; refuses a state saved for other sources, sizes, weights or seed."""
@@ -126,10 +140,11 @@ class Mixture:
             raise MMReasonError(f"mixture state has sources {list(saved)}, this mixture has {self.names} "
                                 "(same names in the same order are needed to continue)")
         for i, n in enumerate(self.names):
-            if saved[n]["size"] != len(self.samples[n]) or saved[n]["weight"] != self.weights[i]:
+            if saved[n]["size"] != len(self.samples[n]) or saved[n]["weight"] != self.base_weights[i]:
                 raise MMReasonError(f"source '{n}' changed since the state was saved (size {saved[n]['size']} → "
-                                    f"{len(self.samples[n])}, weight {saved[n]['weight']} → {self.weights[i]})")
+                                    f"{len(self.samples[n])}, weight {saved[n]['weight']} → {self.base_weights[i]})")
         self.drawn = int(state["drawn"])
         self.epoch = {n: int(saved[n]["epoch"]) for n in self.names}
         self.pos = {n: int(saved[n]["pos"]) for n in self.names}
+        self.set_weights({n: saved[n].get("current_weight", saved[n]["weight"]) for n in self.names})
         self._orders.clear()

@@ -1,4 +1,5 @@
-"""Held-out evaluation during a run: greedy and sampled accuracy with the rollout engine, recorded by name."""
+"""Held-out evaluation during a run: greedy and sampled accuracy (pass@1, and pass@k / maj@k with `eval.k` > 1)
+with the rollout engine, shown as console tasks and recorded by name."""
 
 from __future__ import annotations
 
@@ -18,30 +19,46 @@ def heldout_sampling(cfg) -> SamplingParams:
                           max_new_tokens=cfg.eval.max_new_tokens or r.max_new_tokens)
 
 
-def evaluate_heldout(ctx: RunContext, parts: Parts, name: str, record: bool = True) -> dict:
+def _evaluate_mode(ctx: RunContext, parts: Parts, label: str, sampling: SamplingParams, k: int = 1) -> dict:
+    """One pass over the held-out set, shown as a console task (`eval <name> <mode>`)."""
+    with ctx.console.task(label, total=len(parts.eval_set), unit="sample", lines=False) as bar:
+        return evaluate(parts.engine, parts.encoder, parts.reward_fn, parts.eval_set, sampling,
+                        ctx.cfg.eval.batch_size, k=k, on_batch=bar.update)
+
+
+def result_line(res: dict) -> str:
+    """`greedy 0.600, sampled 0.450 (pass@4 0.700, maj@4 0.500)`: accuracy per mode, pass@k and maj@k when k > 1."""
+    parts = []
+    for mode, r in res.items():
+        k = int(r.get("samples_per_item", 1))
+        extra = [f"{m} {r[f'{m}/mean']:.3f}" for m in (f"pass@{k}", f"maj@{k}") if k > 1 and f"{m}/mean" in r]
+        parts.append(f"{mode} {r['accuracy/mean']:.3f}" + (f" ({', '.join(extra)})" if extra else ""))
+    return ", ".join(parts)
+
+
+def evaluate_heldout(ctx: RunContext, parts: Parts, name: str, record: bool = True, step: int | None = None) -> dict:
     """Greedy and/or sampled held-out results, recorded under `name` in the run's progress and metrics log when
-    `record` (rank 0 evaluates, the others wait). Sampled evaluation draws from its own seed, so it never disturbs
-    the training RNG stream."""
+    `record` (rank 0 evaluates, the others wait), at RL step `step` when given. Sampled evaluation draws
+    `eval.k` samples per item from its own seed, so it never disturbs the training RNG stream."""
     cfg, res = ctx.cfg, {}
     if parts.eval_set and comm.is_main():
         base = heldout_sampling(cfg)
         t0 = time.perf_counter()
         if cfg.eval.greedy:
-            res["greedy"] = evaluate(parts.engine, parts.encoder, parts.reward_fn, parts.eval_set,
-                                     base.with_(temperature=0.0), cfg.eval.batch_size)
+            res["greedy"] = _evaluate_mode(ctx, parts, f"eval {name} greedy", base.with_(temperature=0.0))
         if cfg.eval.sampled:
             state = torch.random.get_rng_state()
             torch.manual_seed(cfg.run.seed + 12345)
-            res["sampled"] = evaluate(parts.engine, parts.encoder, parts.reward_fn, parts.eval_set, base,
-                                      cfg.eval.batch_size)
+            times = f" x{cfg.eval.k}" if cfg.eval.k > 1 else ""
+            res["sampled"] = _evaluate_mode(ctx, parts, f"eval {name} sampled{times}", base, cfg.eval.k)
             torch.random.set_rng_state(state)
         dt = time.perf_counter() - t0
-        line = ", ".join(f"{k} {v['accuracy/mean']:.3f}" for k, v in res.items())
-        print(f"[eval] {name}: held-out accuracy {line} (n={len(parts.eval_set)}, {dt:.1f}s)", flush=True)
+        ctx.say(f"[eval] {name}: held-out accuracy {result_line(res)} (n={len(parts.eval_set)}, {dt:.1f}s)",
+                important=True)
         if record:
             ctx.progress.setdefault("heldout", {})[name] = res
             ctx.save_progress()
-            ctx.logger.log({"phase": f"eval/{name}", "time/eval": dt,
+            ctx.logger.log({"phase": f"eval/{name}", **({"step": step} if step is not None else {}), "time/eval": dt,
                             **{f"{k}/{m}": v for k, r in res.items() for m, v in r.items()}}, console=False)
     comm.barrier()
     return res

@@ -12,7 +12,7 @@ from .. import wiring
 from ..data import Mixture, derive_seed
 from ..trainer.checkpoint import load_checkpoint, save_checkpoint, save_model
 from ..trainer.optim import make_scheduler
-from ..trainer.sft import sft_step
+from ..trainer.sft import sft_step, sft_target
 from ..distributed import comm
 from .context import Parts, RunContext
 
@@ -32,18 +32,21 @@ def run_sft(ctx: RunContext, parts: Parts, resume_from: Path | None = None) -> N
         step = int(state["step"])
         ctx.say(f"[resume] from {resume_from} (step {step})")
     every, fmt = cfg.train.save_every, parts.answer_format
+    bar = ctx.console.task("sft", total=s.steps, done=step)
     while step < s.steps:
         samples = mixture.next_batch(s.batch_size)
-        targets = [fmt.target(x.answer, x.reasoning) for x in samples]
+        targets = [sft_target(fmt, x) for x in samples]
         m = sft_step(backend, parts.encoder, samples, targets, sched, micro_batch_size=s.micro_batch_size,
                      keep_vision_alive=vision)
         step += 1
+        bar.update(step, m)
         if step % cfg.train.log_every == 0 or step == s.steps:
             ctx.logger.log({"phase": "sft", "step": step, **m})
         if (every and step % every == 0) or step == s.steps:
             save_checkpoint(ctx.run_dir, "sft", step, policy.model, policy.processor,
                             {"scheduler": sched.state_dict(), "mixture": mixture.state_dict()}, backend,
                             keep=cfg.train.keep_checkpoints)
+    bar.close()
     save_model(policy.model, policy.processor, ctx.run_dir / "sft_model", backend)
     if cfg.deepspeed.enabled:  # the next stage starts a fresh DeepSpeed engine from the saved (full) weights
         parts.policy = wiring.load_model(cfg, ctx.run_dir, str(ctx.run_dir / "sft_model"))

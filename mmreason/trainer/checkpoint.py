@@ -22,6 +22,7 @@ import torch
 
 from ..atomic import atomic_directory, staging_path
 from ..distributed import comm
+from ..model import policy_state_dict
 
 
 def rng_state() -> dict:
@@ -52,21 +53,29 @@ def save_model(model, processor, out: str | Path, backend=None) -> Path:
     with backend.gathered_weights() if backend is not None else nullcontext():
         if comm.is_main():
             with atomic_directory(out) as tmp:
-                _unwrap_for_save(model).save_pretrained(tmp)
+                plain = _unwrap_for_save(model)
+                sd = policy_state_dict(plain)  # without a value head; None = as is
+                plain.save_pretrained(tmp) if sd is None else plain.save_pretrained(tmp, state_dict=sd)
                 processor.save_pretrained(tmp)
     comm.barrier()
     return out
 
 
 def save_checkpoint(run_dir: str | Path, phase: str, step: int, model, processor, state: dict, backend,
-                    keep: int = 2) -> Path:
-    """Every rank calls it: the backend's state, this rank's RNG and the gathered model, then `COMPLETE`."""
+                    keep: int = 2, extra_backends: dict | None = None) -> Path:
+    """Every rank calls it: the backend's state, this rank's RNG and the gathered model, then `COMPLETE`.
+    `extra_backends` (e.g. a separate critic's) save their own state into subdirectories named by their keys."""
     ckpt_root = Path(run_dir) / "checkpoints"
     final = ckpt_root / f"{phase}-{step:06d}"
     tmp = staging_path(final)
     with atomic_directory(final, staging=tmp) if comm.is_main() else nullcontext(tmp):
         comm.barrier()  # the staging directory exists
         backend.save(tmp, {**state, "phase": phase, "step": step})
+        for name, extra in (extra_backends or {}).items():
+            if comm.is_main():
+                (tmp / name).mkdir()
+            comm.barrier()
+            extra.save(tmp / name, {})
         torch.save(rng_state(), tmp / f"rng_rank{comm.rank()}.pt")
         save_model(model, processor, tmp / "model", backend)
         if comm.is_main():
@@ -78,10 +87,13 @@ def save_checkpoint(run_dir: str | Path, phase: str, step: int, model, processor
     return final
 
 
-def load_checkpoint(ckpt: str | Path, backend) -> dict:
-    """Restore weights and optimizer (through the backend) and this rank's RNG; returns the trainer state."""
+def load_checkpoint(ckpt: str | Path, backend, extra_backends: dict | None = None) -> dict:
+    """Restore weights and optimizer (through the backend, and the extra backends from their subdirectories) and
+    this rank's RNG; returns the trainer state."""
     ckpt = Path(ckpt)
     state = backend.load(ckpt)
+    for name, extra in (extra_backends or {}).items():
+        extra.load(ckpt / name)
     rng = ckpt / f"rng_rank{comm.rank()}.pt"
     if rng.is_file():
         set_rng_state(torch.load(rng, weights_only=False))

@@ -24,6 +24,7 @@ import time
 import torch
 
 from ..algorithms import ADVANTAGES, AGGREGATIONS, POLICY_LOSSES, minibatch_totals
+from ..algorithms.advantages import normalize_per_label
 from ..algorithms.kl import kl_in_reward, kl_penalty
 from ..algorithms.losses import tis_weights
 from ..algorithms.sampling import informative_groups
@@ -32,18 +33,20 @@ from ..registry import declared_options
 from ..rollout.base import SamplingParams
 from ..types import Metrics
 from .batch import RolloutBatch, rollout_batch
-from .logprobs import batched_logprobs, response_logprobs
+from .logprobs import batched_logprobs, forward_response, without_dropout
 from .metrics import PhaseTimer
 from .scored import LengthShaping, ScoredGroups, score_groups
 
 
 class RLTrainer:
-    """Owns the policy's update; talks to the rollout engine, the reward function and the prompt stream."""
+    """Owns the policy's update; talks to the rollout engine, the reward function and the prompt sampler."""
 
-    def __init__(self, cfg, policy, engine, encoder, reward_fn, mixture, backend, scheduler, ref_model=None,
-                 keep_vision_alive: bool = False):
+    def __init__(self, cfg, policy, engine, encoder, reward_fn, sampler, backend, scheduler, ref_model=None,
+                 keep_vision_alive: bool = False, critic=None):
+        """`sampler`: a PromptSampler (mmreason.data.samplers) — `next_batch(n, step)`, `observe(results)`;
+        `critic`: PPO's critic (trainer.critic.Critic), None for the critic-free group methods."""
         self.cfg, self.policy, self.engine, self.encoder = cfg, policy, engine, encoder
-        self.reward_fn, self.mixture = reward_fn, mixture
+        self.reward_fn, self.sampler = reward_fn, sampler
         self.backend, self.scheduler = backend, scheduler
         self.keep_vision_alive = keep_vision_alive
         self.step_count = 0
@@ -51,7 +54,8 @@ class RLTrainer:
         a, r, rw = cfg.algorithm, cfg.rollout, cfg.reward
         hyper = dict(eps=a.adv_eps, clip_low=a.clip_low, clip_high=a.clip_high, kimi_tau=a.kimi_tau,
                      norm_constant=float(a.norm_constant or r.max_new_tokens))
-        self.advantage_fn = self._bind(ADVANTAGES.get(a.advantage), hyper)
+        # GAE (PPO) advantages come from the critic, per token; the others are registered group estimators
+        self.advantage_fn = None if a.advantage == "gae" else self._bind(ADVANTAGES.get(a.advantage), hyper)
         self.loss_fn = self._bind(POLICY_LOSSES.get(a.loss), hyper)
         self.aggregate = self._bind(AGGREGATIONS.get(a.aggregation), hyper)
         self.shaping = LengthShaping(rw.overlong_max, rw.overlong_cache, rw.length_weight, rw.length_warmup_steps)
@@ -63,6 +67,9 @@ class RLTrainer:
                              f"{self.world} ranks")
         self.local_prompts = r.prompts_per_step // self.world
         self.ref_model = ref_model  # a frozen plain copy of the initial policy; None when β = 0
+        self.critic = critic
+        self.last_scored: ScoredGroups | None = None  # this rank's groups of the last step (rollout recording)
+        self._seen: list = []                          # PromptResults of this step's groups (all rounds)
 
     @staticmethod
     def _bind(fn, hyper: dict):
@@ -79,6 +86,9 @@ class RLTrainer:
         t_start = time.perf_counter()
         timer = PhaseTimer()
         scored, metrics = self.collect(timer)                             # rollout + reward (+ dynamic sampling)
+        self.last_scored = scored
+        self._observe()                                                   # the sampler learns from every group seen
+        metrics.update(self.sampler.metrics())
         metrics.merge(self.train_on(scored, timer))                       # logprobs → advantages → update → sync
         metrics.merge(timer.metrics())
         metrics["time/step"] = time.perf_counter() - t_start
@@ -105,9 +115,14 @@ class RLTrainer:
 
     # ------------------------------------------------------------------ phases
     def _next_prompts(self) -> list:
-        """This rank's slice of the next global batch (every rank advances the mixture identically)."""
-        samples = self.mixture.next_batch(self.cfg.rollout.prompts_per_step)
+        """This rank's slice of the next global batch (every rank advances the sampler identically)."""
+        samples = self.sampler.next_batch(self.cfg.rollout.prompts_per_step, self.step_count)
         return samples[self.rank * self.local_prompts:(self.rank + 1) * self.local_prompts]
+
+    def _observe(self) -> None:
+        """Every rank's results of the groups seen this step, in rank order, to every rank's sampler."""
+        seen, self._seen = self._seen, []
+        self.sampler.observe([r for part in comm.all_gather_object(seen) for r in part])
 
     def rollout(self, timer: PhaseTimer) -> ScoredGroups:
         """One round: draw prompts, generate G completions each, score them."""
@@ -116,7 +131,9 @@ class RLTrainer:
             prompts = [self.encoder.encode(s) for s in samples]
             completions = self.engine.generate(prompts, self.sampling)
         with timer("reward"):
-            return score_groups(self.reward_fn, samples, prompts, completions, self.shaping, self.step_count)
+            scored = score_groups(self.reward_fn, samples, prompts, completions, self.shaping, self.step_count)
+        self._seen.extend(scored.results())
+        return scored
 
     def collect(self, timer: PhaseTimer) -> tuple[ScoredGroups, Metrics]:
         """The groups to train on; with dynamic sampling only groups whose rewards differ, generating more (up to
@@ -129,7 +146,7 @@ class RLTrainer:
         while True:
             new = self.rollout(timer)
             seen.append(new)
-            mask = informative_groups(new.rewards).tolist()
+            mask = informative_groups(new.accuracy if a.informative_by == "accuracy" else new.rewards).tolist()
             kept.append(new.select([i for i, m in enumerate(mask) if m]))
             dropped.append(new.select([i for i, m in enumerate(mask) if not m]))
             n_kept = sum(len(k) for k in kept)
@@ -159,21 +176,32 @@ class RLTrainer:
         if self.ref_model is not None:
             kw = dict(self._logprob_kwargs(), keep_vision_alive=False)  # a plain module: no collectives
             batch.ref_logprobs = batched_logprobs(self.ref_model, batch, mb, **kw)
+        if self.critic is not None:
+            batch.values = self.critic.batched_values(batch, mb)
 
     def _advantages(self, batch: RolloutBatch, scored: ScoredGroups) -> Metrics:
         a = self.cfg.algorithm
         rewards = scored.rewards.clone()                                  # (P, G)
         metrics = Metrics()
-        if batch.ref_logprobs is not None and a.kl_in_reward:  # fold −β·Σ_t KL_t into each sequence's reward
+        kl = None
+        if batch.ref_logprobs is not None and a.kl_in_reward:  # −β·KL_t: per token (PPO) or summed per sequence
             cur = batch.old_logprobs
             if cur is None:
                 cur = batched_logprobs(self.model, batch, self.cfg.train.micro_batch_size, **self._logprob_kwargs())
             kl = kl_penalty(cur, batch.ref_logprobs, a.kl_estimator, mask=batch.response_mask)
+            metrics["kl_reward_penalty"] = float(a.kl_beta * kl.sum() / max(len(batch), 1))
+        if self.critic is not None:  # PPO: GAE over per-token rewards with the critic's values
+            metrics.update(self.critic.advantages(batch, rewards, kl))
+            return metrics
+        if kl is not None:
             folded = kl_in_reward(rewards, kl, a.kl_beta, batch.response_mask)
-            metrics["kl_reward_penalty"] = float((rewards - folded).mean())
             rewards = folded
         global_rewards = comm.gather_rewards(rewards)                   # (P_global, G), rank order
         adv, adv_metrics = self.advantage_fn(global_rewards)
+        if a.normalize_by_source:
+            sources = [x for part in comm.all_gather_object([s.source for s in scored.samples]) for x in part]
+            adv, norm_metrics = normalize_per_label(adv, sources, a.adv_eps)
+            metrics.update(norm_metrics)
         P = len(scored)
         batch.advantages = adv[self.rank * P:(self.rank + 1) * P].reshape(-1).float()
         metrics.update(adv_metrics)
@@ -193,21 +221,26 @@ class RLTrainer:
         weight = loss_sum = 0.0
         grad_norms = []
         self.model.train()
-        for epoch in range(t.epochs_per_batch):
-            perm = torch.randperm(len(batch), generator=self.shuffle_gen)
-            for mb_rows in torch.tensor_split(perm, t.minibatches):
-                if len(mb_rows) == 0:
-                    continue
-                mb = batch.select(mb_rows)
-                totals = declared_options(self.aggregate.func, self._global_totals(mb.response_mask))
-                for s in range(0, len(mb), t.micro_batch_size):
-                    micro = mb.select(list(range(s, min(len(mb), s + t.micro_batch_size))))
-                    m, w = self._micro_step(micro, totals, first_pass=(epoch == 0))
-                    loss_sum += m.pop("loss")  # this rank's share of the minibatch loss
-                    for k, v in m.items():
-                        sums[k] = sums.get(k, 0.0) + v * w
-                    weight += w
-                grad_norms.append(self.backend.step())
+        with without_dropout(self.model):  # the same function π_old was computed with
+            for epoch in range(t.epochs_per_batch):
+                perm = torch.randperm(len(batch), generator=self.shuffle_gen)
+                for mb_rows in torch.tensor_split(perm, t.minibatches):
+                    if len(mb_rows) == 0:
+                        continue
+                    mb = batch.select(mb_rows)
+                    all_totals = self._global_totals(mb.response_mask)
+                    totals = declared_options(self.aggregate.func, all_totals)
+                    for s in range(0, len(mb), t.micro_batch_size):
+                        micro = mb.select(list(range(s, min(len(mb), s + t.micro_batch_size))))
+                        m, w = self._micro_step(micro, totals, first_pass=(epoch == 0),
+                                                num_tokens=all_totals["num_tokens"])
+                        loss_sum += m.pop("loss")  # this rank's share of the minibatch loss
+                        for k, v in m.items():
+                            sums[k] = sums.get(k, 0.0) + v * w
+                        weight += w
+                    grad_norms.append(self.backend.step())
+                    if self.critic is not None and not self.critic.shared:
+                        self.critic.backend.step()
         self.scheduler.step()
         out = Metrics({k: v / max(weight, 1e-9) for k, v in sums.items()})
         out.add_sum("loss", loss_sum / max(len(grad_norms), 1))  # mean over optimizer steps, summed over ranks
@@ -215,11 +248,14 @@ class RLTrainer:
         out["optimizer_steps"] = float(len(grad_norms))
         return out
 
-    def _micro_step(self, micro: RolloutBatch, totals: dict, first_pass: bool) -> tuple[dict, float]:
-        """Forward, per-token loss (+ KL), aggregation with global minibatch totals, backward."""
+    def _micro_step(self, micro: RolloutBatch, totals: dict, first_pass: bool, num_tokens: float
+                    ) -> tuple[dict, float]:
+        """Forward, per-token loss (+ KL), aggregation with global minibatch totals, (+ value loss), backward."""
         a = self.cfg.algorithm
         mask = micro.response_mask
-        logprobs, entropy = response_logprobs(self.model, micro, with_entropy=first_pass, **self._logprob_kwargs())
+        shared_critic = self.critic is not None and self.critic.shared
+        logprobs, entropy, hidden = forward_response(self.model, micro, with_entropy=first_pass,
+                                                     with_hidden=shared_critic, **self._logprob_kwargs())
         old = micro.old_logprobs if micro.old_logprobs is not None else logprobs.detach()
         is_w = None
         if a.tis_cap is not None and micro.rollout_logprobs is not None:
@@ -227,15 +263,20 @@ class RLTrainer:
         per_token, m = self.loss_fn(logprobs, old, micro.advantages, mask, is_weights=is_w)
         metrics = {k: float(v) for k, v in m.items()}
         n_tok = float(mask.sum())
+        if is_w is not None:
+            metrics["tis/weight_mean"] = float((is_w * mask).sum() / max(n_tok, 1.0))
         if micro.ref_logprobs is not None:
             kl = kl_penalty(logprobs, micro.ref_logprobs, a.kl_estimator, mask=mask)
             metrics["kl"] = float(kl.detach().sum() / max(n_tok, 1.0))
             if not a.kl_in_reward:
                 per_token = per_token + a.kl_beta * kl
         loss = self.aggregate(per_token, mask, **totals)
+        metrics["loss"] = float(loss.detach())
+        if self.critic is not None:
+            loss, critic_metrics = self._with_critic(loss, micro, hidden, num_tokens)
+            metrics.update(critic_metrics)
         # each rank's share of the global loss; the backend averages gradients over ranks, hence × ranks
         self.backend.backward(loss * self.backend.data_parallel_size)
-        metrics["loss"] = float(loss.detach())
         if first_pass:
             if entropy is not None:
                 metrics["entropy"] = float((entropy * mask).sum() / max(n_tok, 1.0))
@@ -243,6 +284,21 @@ class RLTrainer:
                 gap = (old - micro.rollout_logprobs).abs()
                 metrics["logprob_gap/trainer_vs_rollout"] = float((gap * mask).sum() / max(n_tok, 1.0))
         return metrics, max(n_tok, 1.0)
+
+    def _with_critic(self, loss: torch.Tensor, micro: RolloutBatch, hidden, num_tokens: float):
+        """PPO: the policy loss plus vf_coef × the value loss on a shared trunk; a separate critic's own backward.
+        During the critic's warm-up the policy loss is off and a shared trunk's hidden state is detached."""
+        c = self.critic
+        warm = self.step_count < c.cfg.warmup_steps
+        if warm:
+            loss = loss * 0.0
+        if not c.shared:
+            return loss, c.separate_micro_step(micro, num_tokens)
+        values = c.values_of(hidden.detach() if warm else hidden, self.model)
+        value_loss, vm = c.value_loss(micro, values, num_tokens)
+        metrics = {"critic/value_loss": float(value_loss.detach()), "critic/warmup": float(warm),
+                   **{f"critic/{k}": v for k, v in vm.items()}}
+        return loss + c.cfg.vf_coef * value_loss, metrics
 
     def sync_weights(self) -> None:
         """Push the updated weights to an engine that holds its own copy (nothing to do for one that shares)."""
@@ -261,13 +317,13 @@ class RLTrainer:
     def state_dict(self) -> dict:
         """Trainer state beyond the weights (the optimizer is the backend's: torch here, DeepSpeed's own files)."""
         return {"step": self.step_count, "scheduler": self.scheduler.state_dict(),
-                "mixture": self.mixture.state_dict(), "shuffle_gen": self.shuffle_gen.get_state(),
+                "mixture": self.sampler.state_dict(), "shuffle_gen": self.shuffle_gen.get_state(),
                 "ref_model": self.ref_model.state_dict() if self.ref_model is not None else None}
 
     def load_state_dict(self, state: dict) -> None:
         self.step_count = state["step"]
         self.scheduler.load_state_dict(state["scheduler"])
-        self.mixture.load_state_dict(state["mixture"])
+        self.sampler.load_state_dict(state["mixture"])
         self.shuffle_gen.set_state(state["shuffle_gen"])
         if self.ref_model is not None and state.get("ref_model") is not None:
             self.ref_model.load_state_dict(state["ref_model"])

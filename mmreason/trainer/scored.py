@@ -11,6 +11,7 @@ from dataclasses import dataclass
 
 import torch
 
+from ..algorithms.sampling import informative_groups
 from ..algorithms.shaping import kimi_length_reward, overlong_penalty
 from ..prompts import EncodedPrompt
 from ..rewards import RewardBreakdown, VerifyRequest, summarize_rewards
@@ -94,8 +95,8 @@ class ScoredGroups:
                               truncated=[c.finish_reason == "length" for _, c in rows],
                               labels={"verifier": [s.verifier for s, _ in rows],
                                       "source": [s.source or "default" for s, _ in rows]})
-        spread = self.rewards.max(1).values - self.rewards.min(1).values
-        m["zero_std_groups_frac"] = float((spread <= 1e-8).float().mean())
+        m["zero_std_groups_frac"] = float((~informative_groups(self.accuracy)).float().mean())  # no signal in accuracy
+        m["zero_std_reward_groups_frac"] = float((~informative_groups(self.rewards)).float().mean())
         m["shaping/mean"] = float(self.shaping.mean())
         return m
 
