@@ -206,7 +206,15 @@ def _overlap_section(config, seed, rows, fams, levels, check_against, tmp) -> di
 
 
 def _image_digests(root: Path, rows: list[dict]) -> set[str]:
-    return {hashlib.blake2b((root / p).read_bytes(), digest_size=16).hexdigest() for r in rows for p in r["images"]}
+    """Digests of the rows' images; a video row's frames count as one clip (two clips that share a frame — a ball
+    passing the same spot — are different clips)."""
+    out = set()
+    for r in rows:
+        files = [(root / p).read_bytes() for p in r["images"]]
+        if r.get("kind") == "video":
+            files = [b"".join(hashlib.blake2b(f, digest_size=16).digest() for f in files)]
+        out |= {hashlib.blake2b(f, digest_size=16).hexdigest() for f in files}
+    return out
 
 
 def overlap_report(dir_a: str | os.PathLike, dir_b: str | os.PathLike) -> dict[str, int]:

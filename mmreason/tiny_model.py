@@ -17,13 +17,15 @@ SPECIAL_TOKENS = ["<|endoftext|>", "<|im_start|>", "<|im_end|>", "<|vision_start
                   "<|image_pad|>", "<|video_pad|>"]
 
 # Qwen-style chat template over typed content parts; images become <|vision_start|><|image_pad|><|vision_end|>
-# (the processor expands the single pad into one token per merged image patch).
+# and videos <|vision_start|><|video_pad|><|vision_end|> (the processor expands the single pad into one token per
+# merged patch: per image (h/28)·(w/28); per video ceil(frames/2)·(h/28)·(w/28)).
 CHAT_TEMPLATE = (
     "{% for message in messages %}"
     "<|im_start|>{{ message['role'] }}\n"
     "{% if message['content'] is string %}{{ message['content'] }}"
     "{% else %}{% for part in message['content'] %}"
     "{% if part['type'] == 'image' %}<|vision_start|><|image_pad|><|vision_end|>"
+    "{% elif part['type'] == 'video' %}<|vision_start|><|video_pad|><|vision_end|>"
     "{% elif part['type'] == 'text' %}{{ part['text'] }}{% endif %}"
     "{% endfor %}{% endif %}<|im_end|>\n"
     "{% endfor %}"
@@ -121,8 +123,12 @@ def build_processor(tokenizer, spec: TinySpec):
 
     image_processor = Qwen2VLImageProcessor(min_pixels=spec.min_pixels, max_pixels=spec.max_pixels,
                                             patch_size=14, merge_size=2, temporal_patch_size=2)
+    # Videos: frames already sampled by the adapter (no decoding, no resampling here); each frame is resized like
+    # an image (same pixel limits), two consecutive frames make one temporal patch. A clip of F frames of
+    # 112×112 px gives ceil(F/2)·16 video tokens (4 frames: 32; 8 frames: 64; 56×56 px frames: ceil(F/2)·4).
     video_processor = Qwen2VLVideoProcessor(min_pixels=spec.min_pixels, max_pixels=spec.max_pixels,
-                                            patch_size=14, merge_size=2, temporal_patch_size=2)
+                                            patch_size=14, merge_size=2, temporal_patch_size=2,
+                                            do_sample_frames=False, cap_pixels_per_frame=True)
     return Qwen2_5_VLProcessor(image_processor=image_processor, tokenizer=tokenizer,
                                video_processor=video_processor, chat_template=CHAT_TEMPLATE)
 

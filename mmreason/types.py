@@ -26,7 +26,13 @@ class ImagePart:
     type: Literal["image"] = "image"
 
 
-Part = Union[TextPart, ImagePart]
+@dataclass(frozen=True)
+class VideoPart:
+    """Placeholder for the next video of `Sample.videos` (videos are consumed in order, like images)."""
+    type: Literal["video"] = "video"
+
+
+Part = Union[TextPart, ImagePart, VideoPart]
 
 
 @dataclass(frozen=True)
@@ -39,8 +45,9 @@ class Message:
             raise ValueError(f"message role must be system/user/assistant, got {self.role!r}")
         object.__setattr__(self, "content", tuple(self.content))
         for p in self.content:
-            if not isinstance(p, (TextPart, ImagePart)):
-                raise TypeError(f"message content parts must be TextPart or ImagePart, got {type(p).__name__}")
+            if not isinstance(p, (TextPart, ImagePart, VideoPart)):
+                raise TypeError(f"message content parts must be TextPart, ImagePart or VideoPart, got "
+                                f"{type(p).__name__}")
 
     @property
     def text(self) -> str:
@@ -49,11 +56,13 @@ class Message:
     def num_images(self) -> int:
         return sum(isinstance(p, ImagePart) for p in self.content)
 
+    def num_videos(self) -> int:
+        return sum(isinstance(p, VideoPart) for p in self.content)
+
     def to_chat(self) -> dict:
         """The Hugging Face chat-template form: {"role", "content": [{"type": ...}, ...]}."""
-        return {"role": self.role,
-                "content": [{"type": "image"} if isinstance(p, ImagePart) else {"type": "text", "text": p.text}
-                            for p in self.content]}
+        return {"role": self.role, "content": [{"type": p.type} if not isinstance(p, TextPart)
+                                               else {"type": "text", "text": p.text} for p in self.content]}
 
 
 def user(*parts: str | Part) -> Message:
@@ -62,6 +71,7 @@ def user(*parts: str | Part) -> Message:
 
 
 ImageLike = Union[Image.Image, str, os.PathLike]
+DEFAULT_VIDEO_FPS = 2.0  # frames per second a clip's frames are taken to be sampled at when nothing says otherwise
 
 
 @dataclass
@@ -69,7 +79,10 @@ class Sample:
     """One prompt with its gold answer, whatever the modality.
 
     `messages` hold the conversation up to (not including) the answer; each ImagePart refers to the next
-    entry of `images` in order. Turning a Sample into token ids and pixels is the processor's job.
+    entry of `images` in order, each VideoPart to the next entry of `videos` (a clip: its frames in time order,
+    PIL images or paths, already sampled — or an object whose `load_frames()` returns them, for clips decoded
+    lazily from a video file; `video_fps[i]` is the rate they were sampled at, empty = 2 frames/s each). Turning a
+    Sample into token ids and pixels is the processor's job.
     """
     id: str
     messages: list[Message]
@@ -80,12 +93,33 @@ class Sample:
     source: str = ""
     reasoning: str | None = None  # reference reasoning (for cold-start SFT), when the data has one
     meta: dict[str, Any] = field(default_factory=dict)
+    videos: list = field(default_factory=list)  # clips: lists of frames in time order, or objects with load_frames()
+    video_fps: list[float] = field(default_factory=list)  # frames/s per clip; empty = DEFAULT_VIDEO_FPS for each
 
     def __post_init__(self):
         n_parts = sum(m.num_images() for m in self.messages)
         if n_parts != len(self.images):
             raise DataError(f"sample '{self.id}' has {n_parts} image placeholders but {len(self.images)} images",
                             field="images")
+        if self.videos or any(m.num_videos() for m in self.messages):
+            self._check_videos()
+
+    def _check_videos(self) -> None:
+        n_parts = sum(m.num_videos() for m in self.messages)
+        if n_parts != len(self.videos):
+            raise DataError(f"sample '{self.id}' has {n_parts} video placeholders but {len(self.videos)} videos",
+                            field="videos")
+        for i, clip in enumerate(self.videos):
+            if hasattr(clip, "load_frames"):  # a lazily decoded clip (e.g. frames of a video file)
+                continue
+            if not isinstance(clip, (list, tuple)) or not clip:
+                raise DataError(f"sample '{self.id}': a video is a non-empty list of frames", field=f"videos[{i}]")
+        if self.video_fps and (len(self.video_fps) != len(self.videos) or min(self.video_fps) <= 0):
+            raise DataError(f"sample '{self.id}': video_fps needs one positive rate per video, got {self.video_fps}",
+                            field="video_fps")
+
+    def fps_of(self, i: int) -> float:
+        return float(self.video_fps[i]) if self.video_fps else DEFAULT_VIDEO_FPS
 
     @property
     def question(self) -> str:
@@ -95,23 +129,39 @@ class Sample:
 
     def load_images(self) -> list[Image.Image]:
         """Images as RGB PIL images; a missing or unreadable file is a DataError naming it."""
+        return [_open_rgb(im, self.id, f"images[{i}]") for i, im in enumerate(self.images)]
+
+    def load_videos(self) -> list[list[Image.Image]]:
+        """Each clip's frames as RGB PIL images; a missing or unreadable frame, or frames of different sizes within
+        one clip, is a DataError naming the frame."""
         out = []
-        for i, im in enumerate(self.images):
-            if isinstance(im, Image.Image):
-                out.append(im if im.mode == "RGB" else im.convert("RGB"))
-                continue
-            try:
-                with Image.open(im) as f:
-                    out.append(f.convert("RGB"))
-            except FileNotFoundError:
-                raise DataError("image file not found", file=str(im), row=self.id, field=f"images[{i}]") from None
-            except Exception as e:  # PIL raises several types for corrupt files
-                raise DataError(f"unreadable image ({type(e).__name__}: {e})", file=str(im), row=self.id,
-                                field=f"images[{i}]") from None
+        for i, clip in enumerate(self.videos):
+            if hasattr(clip, "load_frames"):
+                frames = [_open_rgb(f, self.id, f"videos[{i}][{j}]") for j, f in enumerate(clip.load_frames())]
+            else:
+                frames = [_open_rgb(f, self.id, f"videos[{i}][{j}]") for j, f in enumerate(clip)]
+            sizes = {f.size for f in frames}
+            if len(sizes) > 1:
+                raise DataError(f"frames of one video differ in size ({sorted(sizes)})", row=self.id,
+                                field=f"videos[{i}]")
+            out.append(frames)
         return out
 
     def chat(self) -> list[dict]:
         return [m.to_chat() for m in self.messages]
+
+
+def _open_rgb(im: ImageLike, row: str, field: str) -> Image.Image:
+    """An image reference as an RGB PIL image; a missing or unreadable file is a DataError naming it."""
+    if isinstance(im, Image.Image):
+        return im if im.mode == "RGB" else im.convert("RGB")
+    try:
+        with Image.open(im) as f:
+            return f.convert("RGB")
+    except FileNotFoundError:
+        raise DataError("image file not found", file=str(im), row=row, field=field) from None
+    except Exception as e:  # PIL raises several types for corrupt files
+        raise DataError(f"unreadable image ({type(e).__name__}: {e})", file=str(im), row=row, field=field) from None
 
 
 @dataclass

@@ -63,7 +63,7 @@ def run_steps(trainer, batches) -> list[dict]:
     rows = []
     for groups in batches:
         m = comm.reduce_metrics(trainer.train_on(local(groups)))
-        rows.append({k: m[k] for k in ("loss", "grad_norm", "entropy", "adv/std")})
+        rows.append({k: m[k] for k in ("loss", "grad_norm", "entropy", "adv/std", "critic/value_loss") if k in m})
     return rows
 
 

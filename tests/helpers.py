@@ -57,6 +57,9 @@ class ScriptedEngine:
     def wake(self):
         pass
 
+    def close(self):
+        pass
+
 
 def rule_reward(requests):
     """accuracy 1 when the completion's answer block is the gold; reward = accuracy; format 1."""

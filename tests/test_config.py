@@ -46,7 +46,7 @@ def test_list_of_sources_and_free_options(tmp_path):
     (["algorithm.kl_estimator=k4"], "algorithm.kl_estimator: must be one of k1, k2, k3, got 'k4'"),
     (["optim.schedule=cosin"], "optim.schedule: must be one of constant, linear, cosine"),
     (["model.dtype=fp32"], "model.dtype: must be one of float32, bfloat16, float16"),
-    (["data.build=[{out: x, kind: puzzle}]"], "data.build[0].kind: must be one of puzzles, ocr, got 'puzzle'"),
+    (["data.build=[{out: x, kind: puzzle}]"], "data.build[0].kind: must be one of puzzles, ocr, text, video, got 'puzzle'"),
     (["rollout.top_p=0"], "rollout.top_p: must be in (0, 1]"),
     (["algorithm.advantage=grpoo"], "algorithm.advantage: unknown advantage estimator 'grpoo'; did you mean 'grpo'"),
     (["data.train=[{adapter: puzzles, path: x, weightt: 2}]"], "'data.train[0].weightt'; did you mean data.train[0].weight"),

@@ -102,3 +102,38 @@ def test_engines_are_registered_classes_that_know_whether_they_need_weights(setu
         make_engine("hf", policy, batchsize=8)
     with pytest.raises(Exception, match="did you mean 'vllm'"):
         make_engine("vlm", policy)
+
+
+def test_a_stop_string_ends_the_completion_without_tokens_the_policy_never_sampled(setup):
+    policy, enc, prompts = setup
+    engine = make_engine("hf", policy)
+    torch.manual_seed(3)
+    free = engine.generate(prompts[:1], SamplingParams(n=8, max_new_tokens=12))[0]
+    # a stop string made of the first two characters some completion actually wrote
+    text = next(c.text for c in free if len(c.text.strip()) >= 3).strip()
+    stop = text[:2]
+    torch.manual_seed(3)
+    cut = engine.generate(prompts[:1], SamplingParams(n=8, max_new_tokens=12, stop=(stop,)))[0]
+    pad = policy.tokenizer.pad_token_id
+    hits = [c for c in cut if stop in c.text]
+    assert hits, "the stop string never appeared"
+    for c in hits:
+        assert c.finish_reason == "stop" and c.text.rstrip().endswith(stop.rstrip()) or c.text.endswith(stop)
+        # the last token is the one that completed the stop string: no pad forced after it
+        assert c.token_ids[-1] != pad and stop in policy.tokenizer.decode(c.token_ids, skip_special_tokens=True)
+        assert stop not in policy.tokenizer.decode(c.token_ids[:-1], skip_special_tokens=True)
+        assert len(c.logprobs) == len(c.token_ids)
+
+
+def test_the_checkpoints_generation_defaults_do_not_change_what_is_sampled(setup):
+    policy, enc, prompts = setup
+    model = copy.deepcopy(policy.model)
+    model.generation_config.top_k = 1                    # a released checkpoint's defaults, e.g. greedy-ish …
+    model.generation_config.repetition_penalty = 5.0     # … and a repetition penalty
+    engine = make_engine("hf", Policy(model=model, processor=policy.processor))
+    torch.manual_seed(0)
+    out = engine.generate(prompts[:1], SamplingParams(n=16, temperature=1.0, max_new_tokens=10))[0]
+    assert len({tuple(c.token_ids) for c in out}) > 1    # top_k=1 leaking in would make all 16 identical
+    assert model.generation_config.top_k == 1            # the checkpoint's own config is left as it was
+    kw = engine._gen_kwargs(SamplingParams(temperature=1.0, top_k=0))
+    assert kw["top_k"] == 0 and kw["top_p"] == 1.0       # top_k 0 means off, passed explicitly (not a default of 50)

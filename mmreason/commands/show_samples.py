@@ -2,13 +2,13 @@
 
 Loads the config's sources through their adapters, draws the first N samples of the mixture (the order training
 uses for this seed), and prints for each the chat-rendered prompt (system prompt, instruction and template
-applied by the policy's processor), its token count, the images, the gold answer, the verifier, the source and
-the difficulty. With --out the images are saved there as PNG files.
+applied by the policy's processor), its token count, the images and the frames of each video, the gold answer, the
+verifier, the source and the difficulty. With --out the images and the video frames are saved there as PNG files.
 """
 
 from __future__ import annotations
 
-HELP = "render N training samples as the model will see them (prompt, images, gold answer, verifier)"
+HELP = "render N training samples as the model will see them (prompt, images, video frames, gold answer, verifier)"
 MAX_REASONING_CHARS = 400
 
 
@@ -16,7 +16,7 @@ def add_arguments(p):
     p.add_argument("config", nargs="?", help="YAML config file")
     p.add_argument("overrides", nargs="*", help="key=value overrides, e.g. run.seed=1")
     p.add_argument("--n", type=int, default=4, help="number of samples to show (default 4)")
-    p.add_argument("--out", help="directory to save each sample's images into as PNG")
+    p.add_argument("--out", help="directory to save each sample's images and video frames into as PNG")
     p.add_argument("--source", help="show only samples of this source (by name)")
     p.add_argument("--eval", action="store_true", help="show the data.eval sources instead of data.train")
 
@@ -62,6 +62,39 @@ def _image_lines(sample, index: int, out) -> list[str]:
     return lines
 
 
+def _video_lines(sample, index: int, out) -> list[str]:
+    """Each clip's frames: listed (paths, or the video file and the frames it samples), or saved as PNGs to `out`."""
+    from ..errors import MMReasonError
+
+    lines = []
+    for v, clip in enumerate(sample.videos):
+        head = f"  video [{v}]: {len(clip)} frames at {sample.fps_of(v):g} frames/s"
+        if out is None and hasattr(clip, "load_frames"):  # a video file: which frames it samples
+            lines.append(f"{head} from {clip!r}")
+            continue
+        if out is None:
+            lines.append(head)
+            lines += [f"    [{k}] {_describe(f)}" for k, f in enumerate(clip)]
+            continue
+        lines.append(head)
+        try:
+            frames = sample.load_videos()[v]
+        except MMReasonError as e:
+            lines.append(f"    UNREADABLE: {e}")
+            continue
+        for k, im in enumerate(frames):
+            path = out / f"sample{index:03d}_video{v}_frame{k}.png"
+            im.save(path, format="PNG")
+            lines.append(f"    [{k}] {path} ({im.size[0]}x{im.size[1]})")
+    return lines
+
+
+def _describe(frame) -> str:
+    from PIL import Image
+
+    return f"{frame.size[0]}x{frame.size[1]} PIL image" if isinstance(frame, Image.Image) else str(frame)
+
+
 def _token_line(encoder, sample) -> str:
     from ..errors import MMReasonError
 
@@ -69,7 +102,8 @@ def _token_line(encoder, sample) -> str:
         enc = encoder.encode(sample)
     except MMReasonError as e:
         return f"REFUSED: {e}"
-    return f"{len(enc.input_ids)} tokens ({enc.num_image_tokens} image tokens)"
+    videos = f", {enc.num_video_tokens} video tokens" if sample.videos else ""
+    return f"{len(enc.input_ids)} tokens ({enc.num_image_tokens} image tokens{videos})"
 
 
 def render_sample(sample, index: int, total: int, encoder, out) -> str:
@@ -78,6 +112,9 @@ def render_sample(sample, index: int, total: int, encoder, out) -> str:
              f"{'-' if sample.difficulty is None else sample.difficulty}"]
     lines.append(f"images ({len(sample.images)}):")
     lines += _image_lines(sample, index, out)
+    if sample.videos:
+        lines.append(f"videos ({len(sample.videos)}):")
+        lines += _video_lines(sample, index, out)
     choices = (sample.meta.get("options") or {}).get("choices") if isinstance(sample.meta, dict) else None
     if choices:
         lines.append(f"options: {choices}")

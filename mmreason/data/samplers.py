@@ -9,6 +9,9 @@ step, gathered over all ranks, so every rank's sampler stays identical), `state_
 - success balancing (`balance="success"`): weight × max(floor, 1 − s), s the source's running rollout accuracy
   (an exponential moving average over its prompts, weight `ema` per observed step), so an easy source cannot
   starve the others of prompts.
+
+`CurriculumSampler` (easy before hard, staged or gradual) and `PrioritizedSampler` (Kimi k1.5: ∝ 1 − running
+success, with a floor) live in `mmreason.data.adaptive`; `data.sampler` chooses (`mmreason.wiring.prompt_sampler`).
 """
 
 from __future__ import annotations

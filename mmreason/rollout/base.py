@@ -57,6 +57,9 @@ class RolloutEngine(Protocol):
     def wake(self) -> None:
         """Undo `sleep` before the next generation."""
 
+    def close(self) -> None:
+        """Free what the engine holds (vLLM's engine and its memory) at the end of a run."""
+
 
 ENGINES: Registry = Registry("rollout engine")
 

@@ -13,6 +13,7 @@ import time
 from typing import Iterable
 
 import torch
+from transformers import GenerationConfig
 
 from ..prompts import EncodedPrompt, collate_prompts
 from ..types import Completion
@@ -49,13 +50,15 @@ class HFEngine:
         return time.perf_counter() - t0
 
     def _gen_kwargs(self, sampling: SamplingParams) -> dict:
+        """A complete sampling configuration: every knob that shapes the distribution is set here (top_k=0 is
+        passed as 0, not left to a default of 50), and `generate` runs under a neutral generation config, so a
+        checkpoint's own defaults (repetition_penalty, min_p, …) never change what is sampled."""
         kw = dict(max_new_tokens=sampling.max_new_tokens, eos_token_id=self.stop_ids, pad_token_id=self.pad_id,
                   suppress_tokens=self.banned_ids or None, return_dict_in_generate=True, output_logits=True)
         if sampling.greedy:
-            kw.update(do_sample=False, temperature=None, top_p=None, top_k=None)
+            kw.update(do_sample=False)
         else:
-            kw.update(do_sample=True, temperature=sampling.temperature, top_p=sampling.top_p,
-                      top_k=sampling.top_k or None)
+            kw.update(do_sample=True, temperature=sampling.temperature, top_p=sampling.top_p, top_k=sampling.top_k)
         if sampling.stop:
             kw.update(stop_strings=list(sampling.stop), tokenizer=self.policy.tokenizer)
         return kw
@@ -66,12 +69,16 @@ class HFEngine:
     def wake(self) -> None:
         """Nothing to restore."""
 
+    def close(self) -> None:
+        """Nothing held beyond the policy's own model."""
+
     @torch.no_grad()
     def generate(self, prompts: list[EncodedPrompt], sampling: SamplingParams) -> list[list[Completion]]:
         expanded = [(i, p) for i, p in enumerate(prompts) for _ in range(sampling.n)]
         out: list[list[Completion]] = [[] for _ in prompts]
-        was_training = self.model.training
+        was_training, own_config = self.model.training, self.model.generation_config
         self.model.eval()
+        self.model.generation_config = GenerationConfig()  # nothing of the checkpoint's defaults leaks in
         try:
             for start in range(0, len(expanded), self.batch_size):
                 chunk = expanded[start:start + self.batch_size]
@@ -79,6 +86,7 @@ class HFEngine:
                     out[i].append(c)
         finally:
             self.model.train(was_training)
+            self.model.generation_config = own_config
         return out
 
     def _generate_batch(self, prompts: list[EncodedPrompt], sampling: SamplingParams) -> list[Completion]:
@@ -91,15 +99,23 @@ class HFEngine:
         if not sampling.greedy and sampling.temperature != 1.0:
             logits = logits / sampling.temperature
         logprobs = torch.log_softmax(logits, dim=-1).gather(-1, seqs.unsqueeze(-1)).squeeze(-1)
-        return [self._completion(seqs[b], logprobs[b]) for b in range(seqs.shape[0])]
+        return [self._completion(seqs[b], logprobs[b], sampling.stop) for b in range(seqs.shape[0])]
 
-    def _completion(self, ids: torch.Tensor, logprobs: torch.Tensor) -> Completion:
+    def _completion(self, ids: torch.Tensor, logprobs: torch.Tensor, stop: tuple[str, ...] = ()) -> Completion:
+        """Only the tokens the policy sampled: up to the first stop token, or up to the token that completes a
+        stop string (generate pads the rest of a finished sequence; those tokens were never sampled)."""
         ids_l = ids.tolist()
         n, finish = len(ids_l), "length"
         for j, t in enumerate(ids_l):
             if t in self.stop_ids:
                 n, finish = j + 1, "stop"
                 break
+        if stop:
+            decode = self.policy.tokenizer.decode
+            for j in range(1, n + 1):
+                if any(s in decode(ids_l[:j], skip_special_tokens=True) for s in stop):
+                    n, finish = j, "stop"
+                    break
         token_ids = ids_l[:n]
         if self.banned_ids and any(t in self.banned_ids for t in token_ids):  # unreachable with suppression
             raise RuntimeError("a vision placeholder token was sampled despite suppression")

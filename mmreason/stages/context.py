@@ -65,3 +65,4 @@ class Parts:
 
     def close(self) -> None:
         self.reward_fn.close()
+        self.engine.close()  # an engine holding resources (vLLM) frees them now

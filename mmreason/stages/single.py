@@ -35,8 +35,7 @@ HELDOUT_KEYS = ("accuracy/mean", "format/mean", "response_length/mean", "truncat
 
 
 def _resume(ctx: RunContext, kind: str) -> Path | None:
-    found = latest_checkpoint(ctx.run_dir, PHASE[kind]) if ctx.cfg.train.resume else None
-    return found
+    return latest_checkpoint(ctx.run_dir, PHASE[kind]) if ctx.cfg.train.resume else None
 
 
 def _train(ctx: RunContext, parts: Parts, kind: str) -> dict:

@@ -16,7 +16,7 @@ from dataclasses import dataclass, fields, replace
 import torch
 
 from ..algorithms.sampling import truncation_mask
-from ..prompts import EncodedPrompt
+from ..prompts import EncodedPrompt, vision_inputs
 from ..types import Completion
 
 
@@ -25,7 +25,7 @@ class SequenceBatch:
     prompts: list[EncodedPrompt]        # (B) encoded prompt of each row
     input_ids: torch.Tensor             # (B, Tp+Tr) prompt left-padded, response right-padded
     attention_mask: torch.Tensor        # (B, Tp+Tr)
-    mm_token_type_ids: torch.Tensor     # (B, Tp+Tr) 1 on image tokens, 0 elsewhere (response included)
+    mm_token_type_ids: torch.Tensor     # (B, Tp+Tr) 1 on image tokens, 2 on video tokens, 0 elsewhere
     response_mask: torch.Tensor         # (B, Tr) 1.0 on response tokens that count in the loss
     prompt_len: int                     # Tp
 
@@ -45,13 +45,10 @@ class SequenceBatch:
         return replace(self, **picked)
 
     def model_inputs(self, device: torch.device | str = "cpu") -> dict[str, torch.Tensor]:
-        """Keyword arguments for the model's forward over prompt + response (pixels in row order)."""
+        """Keyword arguments for the model's forward over prompt + response (image and video pixels in row order)."""
         out = {"input_ids": self.input_ids, "attention_mask": self.attention_mask,
                "mm_token_type_ids": self.mm_token_type_ids}
-        pix = [p.pixel_values for p in self.prompts if p.pixel_values is not None]
-        if pix:
-            out["pixel_values"] = torch.cat(pix)
-            out["image_grid_thw"] = torch.cat([p.image_grid_thw for p in self.prompts if p.image_grid_thw is not None])
+        out.update(vision_inputs(self.prompts))
         return {k: v.to(device) for k, v in out.items()}
 
 
@@ -63,11 +60,12 @@ class SFTBatch(SequenceBatch):
 @dataclass
 class RolloutBatch(SequenceBatch):
     """Sampled responses, rows in group order (prompt 0's G responses, then prompt 1's, …)."""
-    advantages: torch.Tensor | None = None        # (B,) advantage per row (same for each of its tokens)
+    advantages: torch.Tensor | None = None        # (B,) per row (every token the same), or (B, Tr) per token (GAE)
     rollout_logprobs: torch.Tensor | None = None  # (B, Tr) the engine's logprobs of the sampled tokens
     old_logprobs: torch.Tensor | None = None      # (B, Tr) trainer logprobs before the update (π_old)
     ref_logprobs: torch.Tensor | None = None      # (B, Tr) reference policy logprobs
-    values: torch.Tensor | None = None            # (B, Tr) critic values (PPO), None without a critic
+    values: torch.Tensor | None = None            # (B, Tr) critic values V_old (PPO), None without a critic
+    returns: torch.Tensor | None = None           # (B, Tr) the critic's targets (GAE returns)
 
 
 def build_sequences(prompts: list[EncodedPrompt], responses: list[list[int]], pad_id: int) -> dict:

@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+from contextlib import contextmanager
+
 import torch
 
 from ..distributed.vision_keepalive import text_only_forward
-from ..prompts import check_image_tokens
+from ..prompts import check_image_tokens, check_video_tokens
 from .batch import SequenceBatch
 
 
@@ -17,15 +19,30 @@ def response_logprobs(model, batch: SequenceBatch, *, temperature: float = 1.0, 
     The image-token count is checked before the forward. `temperature` scales logits as the sampler did.
     `keep_vision_alive` (ZeRO-3) runs the vision tower on a dummy image when the batch has no image.
     """
+    logprobs, entropy, _ = forward_response(model, batch, temperature=temperature, with_entropy=with_entropy,
+                                            image_token_id=image_token_id, merge_size=merge_size,
+                                            keep_vision_alive=keep_vision_alive)
+    return logprobs, entropy
+
+
+def forward_response(model, batch: SequenceBatch, *, temperature: float = 1.0, with_entropy: bool = False,
+                     with_hidden: bool = False, image_token_id: int | None = None, merge_size: int = 2,
+                     keep_vision_alive: bool = False):
+    """(logprobs (B, Tr), entropy (B, Tr) or None, hidden (B, Tr, H) or None): one forward over prompt + response;
+    `hidden` is the last layer's state at the positions that predict each response token (a critic reads it)."""
     device = next(model.parameters()).device
     inputs = batch.model_inputs(device)
     if image_token_id is not None:
         check_image_tokens(inputs["input_ids"], inputs.get("image_grid_thw"), image_token_id, merge_size,
                            where="training batch")
-    with text_only_forward(keep_vision_alive and "pixel_values" not in inputs):
-        logits = model(**inputs, use_cache=False).logits
+        check_video_tokens(inputs["input_ids"], inputs.get("video_grid_thw"),
+                           getattr(model.config, "video_token_id", None), merge_size, where="training batch")
+    text_only = "pixel_values" not in inputs and "pixel_values_videos" not in inputs  # a video runs the tower too
+    with text_only_forward(keep_vision_alive and text_only):
+        out = model(**inputs, use_cache=False, output_hidden_states=with_hidden)
     Tp = batch.prompt_len
-    logits = logits[:, Tp - 1:-1].float()
+    hidden = out.hidden_states[-1][:, Tp - 1:-1] if with_hidden else None
+    logits = out.logits[:, Tp - 1:-1].float()
     if temperature not in (0.0, 1.0):
         logits = logits / temperature
     logp_all = torch.log_softmax(logits, dim=-1)
@@ -35,19 +52,36 @@ def response_logprobs(model, batch: SequenceBatch, *, temperature: float = 1.0, 
     if with_entropy:
         with torch.no_grad():
             entropy = -(logp_all.exp() * logp_all).sum(-1)
-    return logprobs, entropy
+    return logprobs, entropy, hidden
+
+
+@contextmanager
+def without_dropout(model):
+    """Dropout off, every other module as it is: the RL update's forward, π_old and the reference all compute the
+    same function, so the ratio is exactly 1 before the first update even with dropout (LoRA dropout) configured."""
+    active = [m for m in model.modules() if isinstance(m, torch.nn.Dropout) and m.training]
+    for m in active:
+        m.eval()
+    try:
+        yield
+    finally:
+        for m in active:
+            m.train()
 
 
 @torch.no_grad()
 def batched_logprobs(model, batch: SequenceBatch, micro_batch_size: int, **kw) -> torch.Tensor:
-    """Logprobs of a whole batch in micro-batches, without gradients."""
+    """Logprobs of a whole batch in micro-batches, without gradients, in the mode the update runs in (train mode
+    without dropout)."""
     was_training = model.training
-    model.eval()
+    model.train()
     try:
         parts = []
-        for s in range(0, len(batch), micro_batch_size):
-            lp, _ = response_logprobs(model, batch.select(list(range(s, min(len(batch), s + micro_batch_size)))), **kw)
-            parts.append(lp.cpu())
+        with without_dropout(model):
+            for s in range(0, len(batch), micro_batch_size):
+                rows = list(range(s, min(len(batch), s + micro_batch_size)))
+                lp, _ = response_logprobs(model, batch.select(rows), **kw)
+                parts.append(lp.cpu())
     finally:
         model.train(was_training)
     return torch.cat(parts)

@@ -29,6 +29,7 @@ from ..algorithms.kl import kl_in_reward, kl_penalty
 from ..algorithms.losses import tis_weights
 from ..algorithms.sampling import informative_groups
 from ..distributed import comm
+from ..model import NOT_IN_POLICY_DIR
 from ..registry import declared_options
 from ..rollout.base import SamplingParams
 from ..types import Metrics
@@ -105,8 +106,10 @@ class RLTrainer:
         with timer("advantages"):
             metrics = self._advantages(batch, scored)
         with timer("update"):
+            self.engine.sleep()  # an engine with a sleep mode (vLLM on GPUs) frees its memory during the update
             metrics.merge(self._update(batch))
         with timer("sync"):
+            self.engine.wake()   # its weights come back before the sync (no-ops for the others)
             self.sync_weights()
         self.step_count += 1
         self._maybe_reset_reference()
@@ -218,7 +221,7 @@ class RLTrainer:
     def _update(self, batch: RolloutBatch) -> Metrics:
         t = self.cfg.train
         sums: dict[str, float] = {}
-        weight = loss_sum = 0.0
+        weight = loss_sum = value_sum = 0.0
         grad_norms = []
         self.model.train()
         with without_dropout(self.model):  # the same function π_old was computed with
@@ -235,6 +238,7 @@ class RLTrainer:
                         m, w = self._micro_step(micro, totals, first_pass=(epoch == 0),
                                                 num_tokens=all_totals["num_tokens"])
                         loss_sum += m.pop("loss")  # this rank's share of the minibatch loss
+                        value_sum += m.pop("critic/value_loss", 0.0)  # the same for the critic's value loss
                         for k, v in m.items():
                             sums[k] = sums.get(k, 0.0) + v * w
                         weight += w
@@ -244,6 +248,8 @@ class RLTrainer:
         self.scheduler.step()
         out = Metrics({k: v / max(weight, 1e-9) for k, v in sums.items()})
         out.add_sum("loss", loss_sum / max(len(grad_norms), 1))  # mean over optimizer steps, summed over ranks
+        if self.critic is not None:
+            out.add_sum("critic/value_loss", value_sum / max(len(grad_norms), 1))
         out["grad_norm"] = sum(grad_norms) / max(len(grad_norms), 1)
         out["optimizer_steps"] = float(len(grad_norms))
         return out
@@ -304,14 +310,16 @@ class RLTrainer:
         """Push the updated weights to an engine that holds its own copy (nothing to do for one that shares)."""
         if not self.engine.needs_weight_sync:
             return
-        with self.backend.gathered_weights():
-            self.engine.load_weights((n, p.detach()) for n, p in self.policy.model.named_parameters())
+        with self.backend.gathered_weights():  # the policy's own weights (never a value head)
+            self.engine.load_weights((n, p.detach()) for n, p in self.policy.model.named_parameters()
+                                     if not n.startswith(NOT_IN_POLICY_DIR))
 
     def _maybe_reset_reference(self) -> None:
         every = self.cfg.algorithm.ref_reset_every
         if self.ref_model is not None and every and self.step_count % every == 0:
             with self.backend.gathered_weights():
-                self.ref_model.load_state_dict(self.policy.model.state_dict())
+                self.ref_model.load_state_dict({k: v for k, v in self.policy.model.state_dict().items()
+                                                if not k.startswith(NOT_IN_POLICY_DIR)})
 
     # ------------------------------------------------------------------ state
     def state_dict(self) -> dict:

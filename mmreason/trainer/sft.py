@@ -15,6 +15,13 @@ from .batch import SFTBatch, sft_batch_of
 from .logprobs import response_logprobs
 
 
+def sft_target(answer_format, sample) -> str:
+    """What SFT trains `sample` on: a completion kept by rejection sampling (`meta.sft_target`, written by
+    `mmreason sample`) as it was generated, else the answer format's rendering of the reference reasoning and gold."""
+    kept = sample.meta.get("sft_target")
+    return kept if isinstance(kept, str) and kept else answer_format.target(sample.answer, sample.reasoning)
+
+
 def sft_batch(encoder, samples, targets: list[str]) -> SFTBatch:
     """Rows of (prompt, target completion text)."""
     if len(targets) != len(samples):
