@@ -33,3 +33,7 @@ class ModelError(MMReasonError):
 
 class PromptError(MMReasonError):
     """A prompt that cannot be fed to the model (too long, image-token mismatch)."""
+
+
+class CheckpointError(MMReasonError):
+    """A checkpoint file that cannot be read safely (not written by mmreason, tampered with, or corrupt)."""

@@ -142,9 +142,10 @@ def run_training(cfg: Config) -> dict:
     return Pipeline(cfg).run()
 
 
-def run_evaluation(cfg: Config, name: str = "eval") -> dict:
+def run_evaluation(cfg: Config, name: str = "eval", skipped: dict | None = None) -> dict:
     """`mmreason eval`: only what evaluation needs — the policy, the reward and the eval sources (built first when
-    a `data.build` job writes one of them); nothing is trained and the run's progress is left untouched."""
+    a `data.build` job writes one of them); nothing is trained and the run's progress is left untouched. `skipped`,
+    when given, receives the rows skipped per source (`data.skip_bad_rows`)."""
     comm.init_from_env(cfg.deepspeed.timeout_s)
     wiring.check_names(cfg)
     ctx = RunContext.open(cfg, sinks=False)
@@ -154,6 +155,8 @@ def run_evaluation(cfg: Config, name: str = "eval") -> dict:
     if comm.is_main():
         wiring.build_datasets([j for j in cfg.data.build if str(Path(j.out)) in eval_paths])
     parts = build_parts(ctx, train=False)
+    if skipped is not None:
+        skipped.update(parts.skipped)
     try:
         check_budgets(ctx, parts)
         return evaluate_heldout(ctx, parts, name, record=False)

@@ -113,10 +113,14 @@ class PromptEncoder:
         text = self.render(sample)
         images = sample.load_images()
         videos = sample.load_videos() if sample.videos else []
-        if videos:
-            out = self._process_with_videos(sample, text, images, videos)
-        else:
-            out = self.processor(text=[text], images=images or None, return_tensors="pt")
+        try:
+            if videos:
+                out = self._process_with_videos(sample, text, images, videos)
+            else:
+                out = self.processor(text=[text], images=images or None, return_tensors="pt")
+        except ValueError as e:  # the image processor refuses an image (e.g. an extreme aspect ratio)
+            sizes = ", ".join(f"{im.size[0]}x{im.size[1]}" for im in images)
+            raise PromptError(f"sample '{sample.id}': the processor refuses its images ({sizes}): {e}") from None
         ids = out["input_ids"][0].tolist()
         grid, vgrid = out.get("image_grid_thw"), out.get("video_grid_thw")
         check_image_tokens(ids, grid, self.image_token_id, self.merge_size, where=f"sample '{sample.id}'")

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import difflib
+import re
 from typing import Callable, Generic, Iterator, TypeVar
 
 from .errors import MMReasonError
@@ -65,17 +66,23 @@ def closest(name: str, valid: list[str], n: int = 3) -> list[str]:
     return difflib.get_close_matches(name, valid, n=n, cutoff=0.5)
 
 
+_IDENT = r"[A-Za-z_][A-Za-z0-9_]*"
+_IMPORT_PATH = re.compile(rf"{_IDENT}(\.{_IDENT})*:{_IDENT}(\.{_IDENT})*")
+
+
 def load_object(path: str) -> Callable:
     """Import 'package.module:Attr' (e.g. a user adapter class named in a config)."""
     import importlib
 
-    if ":" not in path:
-        raise MMReasonError(f"import path '{path}' must look like 'package.module:Name'")
+    if not isinstance(path, str) or not _IMPORT_PATH.fullmatch(path):
+        raise MMReasonError(f"import path {path!r} must look like 'package.module:Name' (dotted Python identifiers)")
     module_name, attr = path.split(":", 1)
     try:
         module = importlib.import_module(module_name)
     except ImportError as e:
         raise MMReasonError(f"cannot import module '{module_name}' from '{path}': {e}") from None
+    except Exception as e:  # the module exists but fails while importing (a syntax error, an exception at import)
+        raise MMReasonError(f"importing module '{module_name}' from '{path}' failed: {type(e).__name__}: {e}") from None
     try:
         obj = module
         for part in attr.split("."):

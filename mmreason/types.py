@@ -152,14 +152,26 @@ class Sample:
 
 
 def _open_rgb(im: ImageLike, row: str, field: str) -> Image.Image:
-    """An image reference as an RGB PIL image; a missing or unreadable file is a DataError naming it."""
+    """An image reference as an RGB PIL image (`mmreason.images.to_rgb`); a missing, unreadable or oversized file
+    is a DataError naming it."""
+    from .images import open_image, size_problem, to_rgb
+
     if isinstance(im, Image.Image):
-        return im if im.mode == "RGB" else im.convert("RGB")
+        return to_rgb(im)
     try:
-        with Image.open(im) as f:
-            return f.convert("RGB")
+        with open_image(im) as f:
+            problem = size_problem(*f.size)
+            if problem:
+                raise DataError(f"{problem[0]}: {problem[1]}", file=str(im), row=row, field=field)
+            f.load()
+            rgb = to_rgb(f)
+            return rgb.copy() if rgb is f else rgb
+    except DataError:
+        raise
     except FileNotFoundError:
         raise DataError("image file not found", file=str(im), row=row, field=field) from None
+    except Image.DecompressionBombError as e:
+        raise DataError(f"image too large: {e}", file=str(im), row=row, field=field) from None
     except Exception as e:  # PIL raises several types for corrupt files
         raise DataError(f"unreadable image ({type(e).__name__}: {e})", file=str(im), row=row, field=field) from None
 

@@ -134,7 +134,7 @@ def reward_function(cfg: Config, fmt):
     from .rewards import RewardFunction, VerifierPool
 
     r = cfg.reward
-    pool = VerifierPool(workers=r.workers, timeout_s=r.timeout_s, max_chars=r.max_chars)
+    pool = VerifierPool(workers=r.workers, timeout_s=r.timeout_s, max_chars=r.max_chars, imports=list(r.imports))
     return RewardFunction(fmt, accuracy_weight=r.accuracy_weight, format_weight=r.format_weight, pool=pool,
                           close_pool=True, combine=r.combine)
 

@@ -13,6 +13,7 @@ skipped and counted is decided by the caller (`modalities.loading.load_samples`)
 from __future__ import annotations
 
 import inspect
+import math
 from pathlib import Path
 from typing import Any, ClassVar, Iterable, Protocol, runtime_checkable
 
@@ -38,6 +39,9 @@ class ModalityAdapter(Protocol):
 
 
 ADAPTERS: Registry = Registry("adapter")
+# Longest question, answer or conversation turn accepted (characters): far beyond any prompt budget (a 32k-token
+# prompt is ~130k characters), so only broken rows (a file pasted into a cell) hit it.
+MAX_TEXT_CHARS = 200_000
 PROTOCOL_ATTRS = ("name", "verifier", "load", "to_sample")
 
 
@@ -137,12 +141,21 @@ class BaseAdapter:
 
     def text_field(self, row: dict, key: str, what: str) -> str:
         """A required, non-empty string (numbers are accepted as answers and turned into text)."""
-        value = self.field(row, key, (str, int, float))
-        if isinstance(value, bool):
-            raise self.bad("wrong type", "expected str or number, got bool", key)
-        text = str(value).strip()
+        text = self.as_text(self.field(row, key, (str, int, float)), key)
         if not text:
             raise self.bad(f"empty {what}", field=key)
+        return text
+
+    def as_text(self, value, key: str) -> str:
+        """A string or a finite number as stripped text; a bool, NaN/infinity or a text longer than
+        `MAX_TEXT_CHARS` is a bad row naming `key`."""
+        if isinstance(value, bool):
+            raise self.bad("wrong type", "expected str or number, got bool", key)
+        if isinstance(value, float) and not math.isfinite(value):
+            raise self.bad("not a finite number", repr(value), key)
+        text = str(value).strip()
+        if len(text) > MAX_TEXT_CHARS:
+            raise self.bad("text too long", f"{len(text):,} characters > {MAX_TEXT_CHARS:,}", key)
         return text
 
     # --- hooks (lm-evaluation-harness vocabulary) ----------------------------------------------------------

@@ -4,9 +4,13 @@ Readers yield `(row_index, row_dict)`; a row that cannot be read at all (a JSONL
 item that is not an object) is yielded as a `BadRow` error instead of a dict, so the caller's skip policy applies
 to it like to any other bad row. Row indices are 0-based positions in the file (blank JSONL lines not counted).
 
-Images stay lazy: a file becomes its path (checked to exist and to open as an image, header only), encoded
-bytes become an `ImageBytes` buffer that `PIL.Image.open` reads on demand. Nothing is decoded at load time, so a
-large mixture never holds decoded pixels.
+Images stay lazy: a file becomes its path, encoded bytes become an `ImageBytes` buffer that `PIL.Image.open`
+reads on demand. With `check=True` (the adapters' default) each image is checked at load time (its size from the
+header, then that its data is complete: see `mmreason.images`), but no decoded pixels are kept, so a large
+mixture never holds them.
+
+Unreadable text (a line that is not UTF-8, JSON nested too deeply for the parser) is a bad row like invalid JSON;
+a parquet or arrow file that turns out corrupt while it is read is an error naming the file and the row reached.
 """
 
 from __future__ import annotations
@@ -22,6 +26,7 @@ from typing import Any, Iterator
 from PIL import Image
 
 from mmreason.errors import DataError
+from mmreason.images import check_decodes, open_image, size_problem
 
 DATA_SUFFIXES = (".jsonl", ".parquet", ".json", ".csv")
 BATCH_ROWS = 1024  # rows per parquet / arrow batch
@@ -79,20 +84,28 @@ def read_rows(df: DataFile) -> Iterator[tuple[int, dict | BadRow]]:
     return reader(df)
 
 
+def _parse_line(raw: bytes, lineno: int, df: DataFile, index: int) -> dict | BadRow:
+    where = dict(file=str(df.path), row=index)
+    try:
+        row = json.loads(raw.decode("utf-8"))
+    except UnicodeDecodeError as e:
+        return BadRow("not valid UTF-8", f"line {lineno}: byte {e.start}", **where)
+    except json.JSONDecodeError as e:
+        return BadRow("not valid JSON", f"line {lineno}: {e.msg}", **where)
+    except RecursionError:
+        return BadRow("not valid JSON", f"line {lineno}: nested too deeply", **where)
+    if not isinstance(row, dict):
+        return BadRow("row is not a JSON object", f"line {lineno}: got {type(row).__name__}", **where)
+    return row
+
+
 def _jsonl(df: DataFile):
     index = 0
-    with open(df.path, encoding="utf-8") as f:
+    with open(df.path, "rb") as f:
         for lineno, line in enumerate(f, 1):
             if not line.strip():
                 continue
-            try:
-                row = json.loads(line)
-            except json.JSONDecodeError as e:
-                row = BadRow("not valid JSON", f"line {lineno}: {e.msg}", file=str(df.path), row=index)
-            if not isinstance(row, (dict, BadRow)):
-                row = BadRow("row is not a JSON object", f"line {lineno}: got {type(row).__name__}",
-                             file=str(df.path), row=index)
-            yield index, row
+            yield index, _parse_line(line, lineno, df, index)
             index += 1
 
 
@@ -101,6 +114,9 @@ def _json(df: DataFile):
         data = json.loads(df.path.read_text(encoding="utf-8"))
     except json.JSONDecodeError as e:
         raise DataError(f"not valid JSON (line {e.lineno}: {e.msg})", file=str(df.path)) from None
+    except (UnicodeDecodeError, RecursionError) as e:
+        why = "nested too deeply" if isinstance(e, RecursionError) else f"not UTF-8 at byte {e.start}"
+        raise DataError(f"not valid JSON ({why})", file=str(df.path)) from None
     if isinstance(data, dict) and isinstance(data.get("data"), list):
         data = data["data"]
     if not isinstance(data, list):
@@ -112,8 +128,28 @@ def _json(df: DataFile):
 
 
 def _csv(df: DataFile):
-    with open(df.path, encoding="utf-8", newline="") as f:
-        yield from enumerate(csv.DictReader(f))
+    index = 0
+    try:
+        with open(df.path, encoding="utf-8", newline="") as f:
+            for index, row in enumerate(csv.DictReader(f)):
+                yield index, row
+    except (UnicodeDecodeError, csv.Error) as e:
+        raise DataError(f"not a readable CSV file after row {index} ({type(e).__name__}: {e})",
+                        file=str(df.path)) from None
+
+
+def _table_rows(batches, df: DataFile, what: str):
+    """Rows of arrow record batches; a batch that fails to read is an error naming the file and the row reached."""
+    import pyarrow as pa
+
+    index = 0
+    try:
+        for batch in batches:
+            for row in batch.to_pylist():
+                yield index, row
+                index += 1
+    except (pa.ArrowException, OSError) as e:
+        raise DataError(f"corrupt {what} at row {index} ({type(e).__name__}: {e})", file=str(df.path)) from None
 
 
 def _parquet(df: DataFile):
@@ -123,11 +159,7 @@ def _parquet(df: DataFile):
         pf = pq.ParquetFile(df.path)
     except Exception as e:
         raise DataError(f"not a readable parquet file ({type(e).__name__}: {e})", file=str(df.path)) from None
-    index = 0
-    for batch in pf.iter_batches(batch_size=BATCH_ROWS):
-        for row in batch.to_pylist():
-            yield index, row
-            index += 1
+    yield from _table_rows(pf.iter_batches(batch_size=BATCH_ROWS), df, "parquet file")
 
 
 def _hf(df: DataFile):
@@ -145,11 +177,7 @@ def _hf(df: DataFile):
                             file=str(df.path))
         ds = ds[split]
     # The arrow format leaves Image features undecoded: {"bytes": ..., "path": ...} dicts.
-    index = 0
-    for table in ds.with_format("arrow").iter(batch_size=BATCH_ROWS):
-        for row in table.to_pylist():
-            yield index, row
-            index += 1
+    yield from _table_rows(ds.with_format("arrow").iter(batch_size=BATCH_ROWS), df, "datasets directory")
 
 
 class ImageBytes(io.BytesIO):
@@ -166,13 +194,21 @@ class ImageBytes(io.BytesIO):
 
 
 def _check_opens(src, *, file, row, field) -> None:
-    """Parse the header and verify the file's structure (PIL's `verify`: chunks and checksums, no pixel decoding)
-    so a corrupt or truncated file is reported at load time, not mid-training."""
+    """Parse the header, refuse oversized images and check that the data is complete (`mmreason.images`: PNG
+    chunk checksums, JPEG decoded at 1/8 scale, other formats decoded; no pixels are kept), so a corrupt,
+    truncated or bomb-sized file is reported at load time, not mid-training."""
     try:
-        with Image.open(src) as im:
-            im.verify()
+        with open_image(src) as im:
+            problem = size_problem(*im.size)
+            if problem:
+                raise BadRow(*problem, file=file, row=row, field=field)
+            check_decodes(im)
+    except BadRow:
+        raise
     except FileNotFoundError:
         raise BadRow("image file not found", str(src), file=file, row=row, field=field) from None
+    except Image.DecompressionBombError as e:
+        raise BadRow("image too large", f"{src}: {e}", file=file, row=row, field=field) from None
     except Exception as e:
         raise BadRow("unreadable image", f"{src}: {type(e).__name__}: {e}", file=file, row=row, field=field) from None
 

@@ -36,11 +36,12 @@ class QALayout:
 
     @staticmethod
     def key(row: dict, explicit: str | None, candidates: tuple[str, ...]) -> str:
-        """The explicit column name, else the first candidate present in the row (else the first candidate,
-        so that the 'missing column' error names it)."""
+        """The explicit column name, else the first candidate with a value, else the first candidate present but
+        null (so that the 'missing value' error names it), else the first candidate ('missing column')."""
         if explicit:
             return explicit
-        return next((k for k in candidates if row.get(k) is not None), candidates[0])
+        return next((k for k in candidates if row.get(k) is not None), next((k for k in candidates if k in row),
+                                                                           candidates[0]))
 
     @staticmethod
     def is_llava(row) -> bool:
@@ -94,8 +95,7 @@ class QALayout:
             return [self.conversation(a, row)[1]]
         key = self.answer_field(row)
         value = a.field(row, key, (str, int, float, list))
-        answers = [unwrap_answer(x) for x in as_list(value) if isinstance(x, (str, int, float))
-                   and not isinstance(x, bool)]
+        answers = [unwrap_answer(a.as_text(x, key)) for x in as_list(value) if isinstance(x, (str, int, float))]
         if not answers or not answers[0]:
             raise a.bad("empty answer", field=key)
         return answers
@@ -129,7 +129,7 @@ class QALayout:
             if not isinstance(turn, dict) or turn.get("from") not in ROLES or not isinstance(turn.get("value"), str):
                 raise a.bad("bad conversation turn", "expected {'from': human|gpt|system, 'value': str}",
                             f"conversations[{k}]")
-            turns.append((ROLES[turn["from"]], turn["value"]))
+            turns.append((ROLES[turn["from"]], a.as_text(turn["value"], f"conversations[{k}]")))
         if len(turns) < 2 or turns[-1][0] != "assistant" or turns[-2][0] != "user":
             raise a.bad("bad conversation", "must end with a human turn then a gpt turn (the answer)",
                         "conversations")

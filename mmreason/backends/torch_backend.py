@@ -15,6 +15,7 @@ import torch
 
 from ..distributed import comm
 from ..model import NOT_IN_POLICY_DIR
+from ..safe_load import load_state_file
 
 STATE_FILE = "trainer_state.pt"
 
@@ -67,7 +68,7 @@ class TorchBackend:
         directory = Path(directory)
         if not (directory / STATE_FILE).is_file():
             raise FileNotFoundError(f"{directory}: no {STATE_FILE} (a checkpoint written by another backend?)")
-        state = torch.load(directory / STATE_FILE, weights_only=False)
+        state = load_state_file(directory / STATE_FILE)
         weights = state.get("trainable", {})
         if not self.weights_in_state and not hasattr(self.module, "peft_config"):
             load_model_weights(self.module, directory / "model")

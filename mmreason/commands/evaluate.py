@@ -21,14 +21,18 @@ def run(args) -> int:
     from ..observe.eval_table import eval_table
     from ..pipeline import run_evaluation
     from .show_config import split_config_args
+    from .train import skipped_lines
 
     hf_logging.disable_progress_bar()
     path, overrides = split_config_args(args.config, args.overrides)
     cfg = load_config(path, overrides)
-    res = run_evaluation(cfg, args.name)
+    skipped: dict = {}
+    res = run_evaluation(cfg, args.name, skipped)
     out = Path(cfg.run.out_dir) / "eval.json"
-    write_json(out, {args.name: res})
+    write_json(out, {args.name: res, "skipped_rows": skipped})
     print(eval_table(res, args.name))
     print(json.dumps({k: v.get("accuracy/mean") for k, v in res.items()}, sort_keys=True))
+    for line in skipped_lines(skipped):
+        print(line)
     print(f"wrote {out}")
     return 0

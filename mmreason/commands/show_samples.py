@@ -143,7 +143,10 @@ def run(args) -> int:
     from .. import wiring
 
     wiring.check_names(cfg)
-    sources = load_sources(_pick_sources(cfg, args.source, args.eval), cfg.data.skip_bad_rows)
+    from ..rewards import VERIFIERS
+
+    # as training loads them: a row naming an unknown verifier is a bad row here too
+    sources = load_sources(_pick_sources(cfg, args.source, args.eval), cfg.data.skip_bad_rows, VERIFIERS.names())
     for line in skip_summary(sources):
         print(line)
     # The RL phase's mixture seed (as the pipeline derives it), so these are the first samples RL will draw.

@@ -27,5 +27,17 @@ def run(args) -> int:
         return 0
     keys = {k: v for k, v in summary.items() if k.startswith("heldout_accuracy/") or k == "wall_time_s"}
     print(json.dumps(keys, indent=2, sort_keys=True))
+    for line in skipped_lines(summary.get("skipped_rows") or {}):
+        print(line)
     print(f"summary: {summary['run_dir']}/summary.json")
     return 0
+
+
+def skipped_lines(skipped: dict) -> list[str]:
+    """End-of-run lines for the rows skipped under `data.skip_bad_rows` ({source: SkipReport.to_dict()})."""
+    lines = []
+    for name, rep in sorted(skipped.items()):
+        if rep.get("skipped"):
+            reasons = ", ".join(f"{n} × {r}" for r, n in sorted(rep["reasons"].items(), key=lambda x: (-x[1], x[0])))
+            lines.append(f"[data] source '{name}': skipped {rep['skipped']} bad rows, kept {rep['kept']} ({reasons})")
+    return lines

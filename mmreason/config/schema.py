@@ -240,6 +240,7 @@ class RewardConfig:
     timeout_s: float = 2.0             # per-verification time bound
     max_chars: int = 20000             # completions longer than this are scored 0 (reason counted)
     workers: int = 1                   # verifier worker processes
+    imports: list[str] = field(default_factory=list)  # modules registering extra verifiers (imported in every worker)
 
     def validate(self, p: str) -> None:
         _check(self.accuracy_weight >= 0 and self.format_weight >= 0, f"{p}.format_weight", "weights must be >= 0")

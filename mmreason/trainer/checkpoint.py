@@ -4,10 +4,11 @@ RUN_DIR/checkpoints/<phase>-<step:06d>/ holds
 - `model/`: the full policy, `from_pretrained`-loadable (gathered from the ranks under ZeRO-3);
 - the update backend's own state (`trainer_state.pt` for one process, DeepSpeed's sharded `deepspeed/`), with the
   trainer state (step, scheduler, data position, reference) riding along;
-- `rng_rank<r>.pt`: each rank's RNG states;
+- `rng_rank<r>.pt`: each rank's RNG states (tensors and plain data);
 - `COMPLETE`, written last.
 Everything is written into `.<name>.tmp` and renamed into place by rank 0 after every rank has finished, so a
-crash never leaves a half-written checkpoint that resume would pick up.
+crash never leaves a half-written checkpoint that resume would pick up. Files are read back with
+`torch.load(weights_only=True)` (`mmreason.safe_load`): a checkpoint file holding other pickled objects is refused.
 """
 
 from __future__ import annotations
@@ -23,17 +24,27 @@ import torch
 from ..atomic import atomic_directory, staging_path
 from ..distributed import comm
 from ..model import policy_state_dict
+from ..safe_load import load_state_file
 
 
 def rng_state() -> dict:
-    return {"torch": torch.random.get_rng_state(), "python": random.getstate(), "numpy": np.random.get_state(),
+    """Every RNG's state as tensors and plain data (loadable with `torch.load(weights_only=True)`)."""
+    version, internal, gauss = random.getstate()
+    _, keys, pos, has_gauss, cached = np.random.get_state()
+    return {"torch": torch.random.get_rng_state(),
+            "python": {"version": version, "state": torch.tensor(internal, dtype=torch.int64), "gauss": gauss},
+            "numpy": {"keys": torch.from_numpy(keys.astype(np.int64)), "pos": int(pos), "has_gauss": int(has_gauss),
+                      "cached_gaussian": float(cached)},
             "cuda": torch.cuda.get_rng_state_all() if torch.cuda.is_available() else None}
 
 
 def set_rng_state(state: dict) -> None:
     torch.random.set_rng_state(state["torch"])
-    random.setstate(state["python"])
-    np.random.set_state(state["numpy"])
+    py = state["python"]
+    random.setstate((py["version"], tuple(py["state"].tolist()), py["gauss"]))
+    npy = state["numpy"]
+    np.random.set_state(("MT19937", npy["keys"].numpy().astype(np.uint32), npy["pos"], npy["has_gauss"],
+                         npy["cached_gaussian"]))
     if state.get("cuda") is not None and torch.cuda.is_available():
         torch.cuda.set_rng_state_all(state["cuda"])
 
@@ -96,7 +107,7 @@ def load_checkpoint(ckpt: str | Path, backend, extra_backends: dict | None = Non
         extra.load(ckpt / name)
     rng = ckpt / f"rng_rank{comm.rank()}.pt"
     if rng.is_file():
-        set_rng_state(torch.load(rng, weights_only=False))
+        set_rng_state(load_state_file(rng))
     return state
 
 
