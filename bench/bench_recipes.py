@@ -3,7 +3,7 @@ demo, the same number of RL steps, several seeds; held-out greedy and sampled ac
 step. Prints one JSON object (and, with --markdown, the README table).
 
     python bench/bench_recipes.py [--recipes grpo,dapo,...] [--seeds 0,1,2] [--steps 120] [--parallel 2]
-                                  [--out runs/recipe_table] [--markdown]
+                                  [--out runs/recipe_table] [--markdown] [--report-only]
 
 The cold start (demo data, 300 SFT steps, seed 0) is trained once into OUT/cold_start and reused. Each run is
 `mmreason train configs/demo.yaml configs/recipes/<recipe>.yaml model.path=OUT/cold_start/sft_model sft.steps=0
@@ -77,11 +77,11 @@ def summarise(rows: list[dict]) -> dict:
 def markdown(table: dict) -> str:
     pct = lambda d: f"{100 * d['mean']:.1f} ({100 * d['min']:.1f}–{100 * d['max']:.1f})"  # noqa: E731
     lines = ["| recipe | greedy: cold start → after RL | sampled (T=1): cold start → after RL | sampled gain | "
-             "response length | s/step |", "|---|---|---|---|---|---|"]
+             "response length | s/step | seeds |", "|---|---|---|---|---|---|---|"]
     for name, a in table.items():
         lines.append(f"| {name} | {pct(a['greedy_start'])} → {pct(a['greedy'])} | {pct(a['sampled_start'])} → "
                      f"{pct(a['sampled'])} | {100 * a['sampled_gain']:+.1f} | {a['response_length']['mean']:.1f} | "
-                     f"{a['s_per_step']['mean']:.2f} |")
+                     f"{a['s_per_step']['mean']:.2f} | {len(a['seeds'])} |")
     return "\n".join(lines)
 
 
@@ -93,11 +93,15 @@ def main() -> None:
     ap.add_argument("--parallel", type=int, default=2)
     ap.add_argument("--out", default="runs/recipe_table")
     ap.add_argument("--markdown", action="store_true")
+    ap.add_argument("--report-only", action="store_true", help="summarise the finished runs under --out; run nothing")
     args = ap.parse_args()
     out = (ROOT / args.out).resolve()
     t0 = time.time()
-    model = cold_start(out)
-    jobs = [(r, int(s)) for r in args.recipes.split(",") for s in args.seeds.split(",")]
+    model = out / "cold_start" / "sft_model" if args.report_only else cold_start(out)
+    # seed-major: every recipe's first seed before any second seed, so an interrupted table covers every recipe
+    jobs = [(r, int(s)) for s in args.seeds.split(",") for r in args.recipes.split(",")]
+    if args.report_only:
+        jobs = [j for j in jobs if (out / f"{j[0]}-s{j[1]}" / "summary.json").is_file()]
     with ThreadPoolExecutor(args.parallel) as pool:
         rows = list(pool.map(lambda j: one_run(out, model, j[0], j[1], args.steps), jobs))
     table = summarise(rows)

@@ -44,6 +44,8 @@ def test_a_short_run_on_video_clips_logs_finite_metrics(tmp_path, tiny_model_dir
 
 
 @pytest.mark.slow
+@pytest.mark.xfail(strict=True, reason="measured 2026-11-30: the tiny model stays at chance on motion clips "
+                   "(cold start 23.6% greedy, 23.6% after RL; 4 directions): the video demo does not learn yet")
 def test_video_demo_rl_beats_its_cold_start(tmp_path):
     r = subprocess.run([sys.executable, "-m", "mmreason", "train", "configs/video_demo.yaml",
                         f"run.out_dir={tmp_path}/demo"], cwd=ROOT, capture_output=True, text=True, timeout=1800)
