@@ -19,8 +19,27 @@ from .text import choices_in_text, format_choices
 META_FIELDS = ("family", "kind", "answer_type", "state_hash", "generator_version", "config_hash")
 
 
+class BuilderFields:
+    """The columns every `mmreason build` row carries beyond question and answer (puzzles, OCR, video)."""
+
+    def doc_to_difficulty(self, row) -> int | None:
+        value = self.field(row, "difficulty", int, required=False)
+        if isinstance(value, bool):
+            raise self.bad("wrong type", "expected int, got bool", "difficulty")
+        return value
+
+    def doc_to_reasoning(self, row) -> str | None:
+        return self.field(row, "reasoning", str, required=False) or None
+
+    def builder_meta(self, row) -> dict:
+        """The row's `meta` plus the builder's provenance columns (family, kind, state hash, ...)."""
+        meta = dict(self.field(row, "meta", dict, required=False, default={}))
+        meta.update({k: row[k] for k in META_FIELDS if row.get(k) is not None})
+        return meta
+
+
 @ADAPTERS.register("puzzles")
-class PuzzlesAdapter(BaseAdapter):
+class PuzzlesAdapter(BuilderFields, BaseAdapter):
     name = "puzzles"
     verifier = "exact"  # used only if a row has no verifier (builders always write one)
 
@@ -61,18 +80,8 @@ class PuzzlesAdapter(BaseAdapter):
     def doc_to_verifier(self, row) -> str:
         return self.verifier_override or self.field(row, "verifier", str, required=False, default=self.verifier)
 
-    def doc_to_difficulty(self, row) -> int | None:
-        value = self.field(row, "difficulty", int, required=False)
-        if isinstance(value, bool):
-            raise self.bad("wrong type", "expected int, got bool", "difficulty")
-        return value
-
-    def doc_to_reasoning(self, row) -> str | None:
-        return self.field(row, "reasoning", str, required=False) or None
-
     def doc_to_meta(self, row) -> dict:
-        meta = dict(self.field(row, "meta", dict, required=False, default={}))
-        meta.update({k: row[k] for k in META_FIELDS if row.get(k) is not None})
+        meta = self.builder_meta(row)
         options = self.options(row)
         if options:
             meta["options"] = {"choices": options}

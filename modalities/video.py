@@ -31,7 +31,7 @@ from mmreason.types import DEFAULT_VIDEO_FPS, Message, Sample, TextPart, VideoPa
 
 from .base import ADAPTERS, BaseAdapter, check_verifier_option
 from .io import resolve_image
-from .puzzles import META_FIELDS
+from .puzzles import BuilderFields
 from .text import unwrap_answer
 from .vqa import auto_verifier
 from .video_io import VideoFile, is_video_file, list_frames, open_video, uniform_indices
@@ -41,7 +41,7 @@ CLIP_KEYS = ("frames", "video", "images")
 
 
 @ADAPTERS.register("video")
-class VideoAdapter(BaseAdapter):
+class VideoAdapter(BuilderFields, BaseAdapter):
     name = "video"
     verifier = "exact"
 
@@ -146,19 +146,8 @@ class VideoAdapter(BaseAdapter):
             return row["verifier"]
         return auto_verifier(self.doc_to_answer(row))
 
-    def doc_to_difficulty(self, row) -> int | None:
-        value = self.field(row, "difficulty", int, required=False)
-        if isinstance(value, bool):
-            raise self.bad("wrong type", "expected int, got bool", "difficulty")
-        return value
-
-    def doc_to_reasoning(self, row) -> str | None:
-        return self.field(row, "reasoning", str, required=False) or None
-
     def doc_to_meta(self, row) -> dict:
-        meta = dict(self.field(row, "meta", dict, required=False, default={}))
-        meta.update({k: row[k] for k in META_FIELDS if row.get(k) is not None})
-        return meta
+        return self.builder_meta(row)
 
     def doc_to_messages(self, row, n_images: int) -> list[Message]:
         text = self.doc_to_text(row)
