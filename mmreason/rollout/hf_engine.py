@@ -110,8 +110,8 @@ class HFEngine:
             if t in self.stop_ids:
                 n, finish = j + 1, "stop"
                 break
-        if stop:
-            decode = self.policy.tokenizer.decode
+        decode = self.policy.tokenizer.decode
+        if stop and any(s in decode(ids_l[:n], skip_special_tokens=True) for s in stop):  # else no prefix has one
             for j in range(1, n + 1):
                 if any(s in decode(ids_l[:j], skip_special_tokens=True) for s in stop):
                     n, finish = j, "stop"
