@@ -58,7 +58,8 @@ def test_quiet_mode_shows_only_important_messages(capsys):
     assert Console("plain", enabled=False).mode == "quiet"         # ranks other than 0 print nothing
 
 
-def test_bar_mode_draws_a_live_bar_with_eta_and_metrics():
+def test_bar_mode_draws_a_live_bar_with_eta_and_metrics(monkeypatch):
+    monkeypatch.delenv("CI", raising=False)  # CI machines set $CI, which turns auto into plain lines
     out = io.StringIO()
     out.isatty = lambda: True          # a terminal: auto picks the bar
     console = Console("auto", stream=out)
