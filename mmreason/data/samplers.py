@@ -93,11 +93,12 @@ class MixtureSampler:
             self.success[name] = mean if old is None else (1 - self.ema) * old + self.ema * mean
 
     def metrics(self) -> dict[str, float]:
-        """The weights in force and the running success per source (with several sources)."""
+        """Epochs consumed per source; with several sources also the weights in force and the running success."""
+        out = {f"data/epochs/{n}": e for n, e in self.mixture.progress().items()}
         if len(self.mixture.names) < 2:
-            return {}
+            return out
         total = sum(self.mixture.weights)
-        out = {f"sampler/weight/{n}": w / total for n, w in zip(self.mixture.names, self.mixture.weights)}
+        out.update({f"sampler/weight/{n}": w / total for n, w in zip(self.mixture.names, self.mixture.weights)})
         out.update({f"sampler/success/{n}": s for n, s in self.success.items()})
         return out
 
