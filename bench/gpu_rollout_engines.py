@@ -27,8 +27,10 @@ os.environ.setdefault("HF_HUB_OFFLINE", "1")
 os.environ.setdefault("VLLM_ENABLE_V1_MULTIPROCESSING", "0")
 
 
-def build_model(out: Path, layers: int, vision_depth: int, image_px: int, device: str) -> Path:
-    """A Qwen2.5-VL-3B-shaped model with random bf16 weights, the embedded tokenizer and a real processor."""
+def build_model(out: Path, layers: int, vision_depth: int, image_px: int, device: str,
+                shape: dict | None = None) -> Path:
+    """A Qwen2.5-VL-3B-shaped model with random bf16 weights, the embedded tokenizer and a real processor.
+    `shape`: {"text": {...}, "vision": {...}} config keys replacing the 3B ones (CPU smoke runs of narrow models)."""
     import torch
     from transformers import (Qwen2_5_VLConfig, Qwen2_5_VLForConditionalGeneration, Qwen2_5_VLProcessor,
                               Qwen2VLImageProcessor, Qwen2VLVideoProcessor)
@@ -45,6 +47,8 @@ def build_model(out: Path, layers: int, vision_depth: int, image_px: int, device
     vision = dict(depth=vision_depth, hidden_size=1280, intermediate_size=3420, num_heads=16, out_hidden_size=2048,
                   patch_size=14, spatial_merge_size=2, temporal_patch_size=2, window_size=112,
                   fullatt_block_indexes=[i for i in (7, 15, 23, 31) if i < vision_depth] or [vision_depth - 1])
+    text.update((shape or {}).get("text", {}))
+    vision.update((shape or {}).get("vision", {}))
     config = Qwen2_5_VLConfig(text_config=text, vision_config=vision, image_token_id=ids("<|image_pad|>"),
                               video_token_id=ids("<|video_pad|>"), vision_start_token_id=ids("<|vision_start|>"),
                               vision_end_token_id=ids("<|vision_end|>"), tie_word_embeddings=True)

@@ -134,6 +134,33 @@ def _histograms(rows: list[dict], key) -> dict[str, dict[str, int]]:
     return {f: dict(sorted(c.items(), key=lambda kv: (-kv[1], kv[0]))) for f, c in hist.items()}
 
 
+FEW_STATES = 20  # a (family, level) stream of more items than this many distinct states gets a warning
+
+
+def state_coverage(rows: list[dict], value=lambda r: r["answer"]) -> dict[str, Any]:
+    """Per (family, level): items, distinct puzzle states and distinct answers, and a warning for each stream whose
+    items repeat fewer than FEW_STATES states — a level whose state space is small (two dice: 21 states) splits
+    into a held-out set of a handful of puzzles, whose accuracy then measures those few and a prior over their
+    answers, not the skill."""
+    streams: dict[tuple[str, int], list[dict]] = {}
+    for r in rows:
+        streams.setdefault((r["family"], int(r["difficulty"])), []).append(r)
+    per: dict[str, dict[str, dict[str, int]]] = {}
+    warnings = []
+    for (fam, lv), rs in sorted(streams.items()):
+        states = len({r["state_hash"] for r in rs})
+        answers = sorted({str(value(r)) for r in rs})
+        per.setdefault(fam, {})[str(lv)] = {"items": len(rs), "distinct_states": states,
+                                           "distinct_answers": len(answers)}
+        if states < min(FEW_STATES, len(rs)):
+            shown = ", ".join(answers[:8]) + (", ..." if len(answers) > 8 else "")
+            warnings.append(f"{fam} level {lv}: {len(rs)} items repeat only {states} distinct puzzle states "
+                            f"(answers: {shown}) — accuracy on them measures {states} puzzles; use another level "
+                            "or family for a held-out set")
+    return {"rule": f"warn when a (family, level) holds fewer than {FEW_STATES} distinct states", "streams": per,
+            "warnings": warnings}
+
+
 def _manifest(config, config_hash, seed, rows, stats, fams, levels, view, data_file, check_against, tmp,
               self_check) -> dict[str, Any]:
     value = (lambda r: r["meta"]["answer_value"]) if config["multiple_choice"] else (lambda r: r["answer"])
@@ -164,6 +191,7 @@ def _manifest(config, config_hash, seed, rows, stats, fams, levels, view, data_f
         "answer_histograms_by_level": {f: {lv: dict(sorted(c.items())) for lv, c in per.items()}
                                        for f, per in by_stream.items()},
         "letter_histograms": _histograms(rows, lambda r: r["answer"]) if config["multiple_choice"] else None,
+        "state_coverage": state_coverage(rows, value),
         "balance": {"rule": f"per (family, level): top answer count ≤ {RATIO} × runner-up + {SLACK}",
                     "ok": balance_ok},
         "overlap_check": _overlap_section(config, seed, rows, fams, levels, check_against, tmp),

@@ -8,6 +8,7 @@ build them, up front (`check_names`), with the same did-you-mean errors as every
 from __future__ import annotations
 
 import copy
+import json
 from pathlib import Path
 
 import torch
@@ -174,9 +175,12 @@ def build_datasets(jobs) -> None:
             print(f"[build] {job.out} exists, kept", flush=True)
             continue
         t0 = time.perf_counter()
-        build_dataset(kind=job.kind, out=job.out, n=job.n, seed=job.seed, split=job.split, difficulty=job.difficulty,
-                      families=list(job.families), image_size=job.image_size, format=job.format)
+        out = build_dataset(kind=job.kind, out=job.out, n=job.n, seed=job.seed, split=job.split,
+                            difficulty=job.difficulty, families=list(job.families), image_size=job.image_size,
+                            format=job.format)
         print(f"[build] {job.kind} {job.split} n={job.n} → {job.out} ({time.perf_counter() - t0:.1f}s)", flush=True)
+        for line in json.loads((out / "manifest.json").read_text())["state_coverage"]["warnings"]:
+            print(f"[build] warning: {line}", flush=True)
 
 
 def prompt_sampler(cfg: Config, parts):

@@ -160,3 +160,25 @@ def test_bad_options(tmp_path, kwargs, match):
 
     assert isinstance(e.value, MMReasonError)
     assert not (tmp_path / "bad").exists()
+
+
+def test_state_coverage_warns_when_a_level_has_few_states(tmp_path, capsys):
+    """Two dice have at most 36 ordered states, so a 1-in-10 held-out split keeps a handful of them: 60 held-out
+    items must be flagged as repeating few puzzles (with their answers listed), while count level 1 (positions
+    and counts: thousands of states) must not be."""
+    from mmreason.cli import main
+
+    assert main(["build", "puzzles", "--out", str(tmp_path / "dice"), "--n", "60", "--split", "heldout",
+                 "--difficulty", "1", "--families", "dice", "--image-size", "112"]) == 0
+    cov = json.loads((tmp_path / "dice" / "manifest.json").read_text())["state_coverage"]
+    dice = cov["streams"]["dice"]["1"]
+    assert dice["items"] == 60 and 1 <= dice["distinct_states"] <= 36 // 4
+    rows = read_rows(tmp_path / "dice")
+    assert dice["distinct_states"] == len({r["state_hash"] for r in rows})
+    assert dice["distinct_answers"] == len({r["answer"] for r in rows})
+    assert len(cov["warnings"]) == 1 and cov["warnings"][0].startswith("dice level 1: 60 items repeat only")
+    assert "warning: dice level 1" in capsys.readouterr().out
+    count = build_dataset("puzzles", tmp_path / "count", n=60, split="heldout", difficulty="1", families=["count"],
+                          image_size=112)
+    cov = json.loads((count / "manifest.json").read_text())["state_coverage"]
+    assert cov["warnings"] == [] and cov["streams"]["count"]["1"]["distinct_states"] >= 20

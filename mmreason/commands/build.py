@@ -83,4 +83,6 @@ def run(args) -> int:
     rates = {f: v["acceptance_rate"] for f, v in manifest["visibility_check"]["families"].items()}
     print(f"wrote {manifest['n']} {args.kind} items ({', '.join(manifest['families'])}) to {out}")
     print(f"legibility acceptance: {json.dumps(rates)}; overlap: {json.dumps(manifest['overlap_check']['probe'])}")
+    for line in manifest["state_coverage"]["warnings"]:
+        print(f"warning: {line}")
     return 0

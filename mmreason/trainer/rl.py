@@ -167,7 +167,8 @@ class RLTrainer:
 
     def _logprob_kwargs(self) -> dict:
         return dict(temperature=self.cfg.rollout.temperature, image_token_id=self.encoder.image_token_id,
-                    merge_size=self.encoder.merge_size, keep_vision_alive=self.keep_vision_alive)
+                    merge_size=self.encoder.merge_size, keep_vision_alive=self.keep_vision_alive,
+                    packing=self.cfg.train.packing)
 
     def _updates_per_batch(self) -> int:
         return self.cfg.train.epochs_per_batch * self.cfg.train.minibatches
