@@ -51,22 +51,23 @@ def make_long_data(src: Path, out: Path) -> Path:
 
 
 def pipeline_config(out: Path, long_data: Path, args) -> list[str]:
-    data = out / "data"
+    data, base = out / "data", args.base
     stages = [
         {"name": "long_sft", "stage": "sft", "overrides": {
             "sft": {"steps": args.sft_steps}, "data": {"train": [{"name": "long", "adapter": "puzzles",
                                                                   "path": str(long_data)}]}}},
         {"name": "long_rl", "stage": "rl", "overrides": {"train": {"steps": args.rl_steps}}},
-        {"name": "rs", "stage": "sample", "from": "long_rl", "overrides": {"sample": {
+        {"name": "rs", "stage": "sample", "from": base, "overrides": {"sample": {
             "k": 8, "prompts": args.rs_prompts, "keep": "shortest", "pairs": "short_long", "long_ratio": 1.5,
             "batch_size": 50}}},
-        {"name": "short_sft", "stage": "sft", "from": "long_rl", "data": "rs",
+        {"name": "short_sft", "stage": "sft", "from": base, "data": "rs",
          "overrides": {"sft": {"steps": args.short_sft_steps, "lr": 2e-4, "warmup_steps": 0}}},
-        {"name": "dpo", "stage": "dpo", "from": "long_rl", "data": "rs",
-         "overrides": {"dpo": {"steps": args.dpo_steps, "beta": 0.1, "lr": 1e-4, "batch_size": 16,
+        {"name": "dpo", "stage": "dpo", "from": base, "data": "rs",
+         "overrides": {"dpo": {"steps": args.dpo_steps, "beta": 0.1, "lr": args.dpo_lr,
+                               "sft_weight": args.dpo_sft_weight, "batch_size": 16,
                                "micro_batch_size": 16}}},
-        {"name": "merged", "stage": "merge", "from": "long_rl", "other": "short_sft", "weight": 0.5},
-        {"name": "lp_rl", "stage": "rl", "from": "long_rl", "overrides": {
+        {"name": "merged", "stage": "merge", "from": base, "other": "short_sft", "weight": 0.5},
+        {"name": "lp_rl", "stage": "rl", "from": base, "overrides": {
             "train": {"steps": args.lp_steps}, "reward": {"length_weight": args.length_weight}}},
     ]
     return [f"run.out_dir={out / 'run'}", "run.threads=1", "run.seed=0",
@@ -78,13 +79,13 @@ def pipeline_config(out: Path, long_data: Path, args) -> list[str]:
             "log.progress=plain", f"eval.n={args.eval_n}", f"pipeline={json.dumps(stages)}"]
 
 
-def table(record: dict) -> dict:
+def table(record: dict, base: str = "long_rl") -> dict:
     def row(name):
         h = record["stages"][name]["heldout"]
         return {f"{k}/{mode}": round(h[mode][m], 4) for mode in ("greedy", "sampled")
                 for k, m in (("accuracy", "accuracy/mean"), ("length", "response_length/mean"))}
-    base = row("long_rl")
-    out = {"long_rl (before)": base}
+    out = {f"{name} (before)" if name == base else name: row(name) for name in ("long_sft", "long_rl")}
+    base = row(base)
     for name in METHODS:
         r = row(name)
         for mode in ("greedy", "sampled"):
@@ -102,9 +103,13 @@ def main() -> None:
     ap.add_argument("--rs-prompts", type=int, default=800)
     ap.add_argument("--short-sft-steps", type=int, default=150)
     ap.add_argument("--dpo-steps", type=int, default=100)
+    ap.add_argument("--dpo-lr", type=float, default=2e-5)
+    ap.add_argument("--dpo-sft-weight", type=float, default=1.0)
     ap.add_argument("--lp-steps", type=int, default=60)
     ap.add_argument("--length-weight", type=float, default=0.5)
     ap.add_argument("--eval-n", type=int, default=300)
+    ap.add_argument("--base", choices=["long_rl", "long_sft"], default="long_rl",
+                    help="the long policy the four methods start from (and are compared with)")
     args = ap.parse_args()
     out = Path(args.out).absolute()
     from data_builders import build_dataset
@@ -121,7 +126,7 @@ def main() -> None:
     record = json.loads((out / "run" / "pipeline.json").read_text())
     rs = json.loads((out / "run" / "rs" / "sampled" / "report.json").read_text())["report"]
     result = {"bench": "long2short", "wall_time_s": round(time.perf_counter() - t0, 1), "args": vars(args),
-              "table": table(record), "rs": {k: rs[k] for k in ("pass@1/mean", "pass@8/mean", "sft_rows", "pairs",
+              "table": table(record, args.base), "rs": {k: rs[k] for k in ("pass@1/mean", "pass@8/mean", "sft_rows", "pairs",
                                                                "tokens/mean_all", "tokens/mean_kept")},
               "pipeline_summary": summary}
     (out / "results.json").write_text(json.dumps(result, indent=1))

@@ -48,7 +48,7 @@ def base_overrides(out: Path, levels: str) -> list[str]:
             f"data.train=[{{name: count, adapter: puzzles, path: '{data / 'train'}'}}]",
             f"data.eval=[{{name: held, adapter: puzzles, path: '{data / 'heldout'}'}}]",
             "run.threads=1", "rollout.group_size=8", "rollout.prompts_per_step=8", "rollout.max_new_tokens=80",
-            "optim.lr=2e-4", "train.minibatches=2", "train.micro_batch_size=32", "eval.n=300", "eval.sampled=false",
+            "optim.lr=2e-4", "train.minibatches=1", "train.micro_batch_size=32", "eval.n=300", "eval.sampled=false",
             "log.progress=quiet", "train.record_rollouts_every=0"]
 
 

@@ -121,6 +121,24 @@ def _stage_cfg(cfg: Config, spec: StageSpec, root: Path, model: str, data_path: 
     return out
 
 
+def _flat(d, prefix: str = "") -> dict:
+    out = {}
+    for k, v in d.items():
+        if isinstance(v, dict) and v:
+            out.update(_flat(v, f"{prefix}{k}."))
+        else:
+            out[f"{prefix}{k}"] = v
+    return out
+
+
+def config_delta(cfg: Config) -> str:
+    """The keys whose values differ from the defaults (canonical JSON): a stage's fingerprint reads this, so a key
+    added to the schema later (at its default) leaves finished stages resumable."""
+    base = _flat(to_dict(Config()))
+    return json.dumps({k: v for k, v in _flat(to_dict(cfg)).items() if k not in base or base[k] != v},
+                      sort_keys=True, default=str)
+
+
 def plan(cfg: Config, root: Path, init_model: str) -> dict[str, Planned]:
     """Every stage's config and outputs, in order, built and validated before anything runs."""
     planned: dict[str, Planned] = {}
@@ -139,7 +157,7 @@ def plan(cfg: Config, root: Path, init_model: str) -> dict[str, Planned]:
         scfg = _stage_cfg(cfg, spec, root, model, data_path)
         if spec.kind == "merge":
             spec.other = _ref(spec.other, planned, last_model)
-        text = to_yaml(scfg) + json.dumps([spec.kind, spec.other, spec.weight])
+        text = config_delta(scfg) + json.dumps([spec.kind, spec.other, spec.weight])
         planned[spec.name] = Planned(spec, scfg, expected_outputs(spec.kind, scfg),
                                      hashlib.sha256(text.encode()).hexdigest()[:16])
         if "model" in planned[spec.name].outputs:

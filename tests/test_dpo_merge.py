@@ -36,6 +36,21 @@ def test_dpo_loss_and_gradient_by_hand():
     assert pc.grad.tolist() == pytest.approx([-0.067235, -0.155615], abs=1e-6)
 
 
+def test_dpo_with_the_chosen_nll_term_by_hand():
+    """RPO: + α·(−s_θ(y_w)/|y_w|). Pair 0 of the test above with α = 2 and a 4-token chosen response:
+    L = log(1 + e^−1) + 2·(1/4) = 0.813262; ∂L/∂s_w = −β·σ(−1) − α/|y_w| = −0.134470 − 0.5 = −0.634470."""
+    pc = torch.tensor([-1.0], requires_grad=True)
+    pr = torch.tensor([-3.0], requires_grad=True)
+    losses, m = dpo_loss(pc, pr, torch.tensor([-2.0]), torch.tensor([-2.0]), beta=0.5, sft_weight=2.0,
+                         chosen_tokens=torch.tensor([4.0]))
+    assert losses.item() == pytest.approx(0.813262, abs=1e-6) and m["dpo/nll_chosen"] == pytest.approx(0.25)
+    losses.sum().backward()
+    assert pc.grad.item() == pytest.approx(-0.634470, abs=1e-6)
+    assert pr.grad.item() == pytest.approx(0.5 * sig(-1.0), abs=1e-6)              # the DPO term alone: 0.134470
+    with pytest.raises(ValueError, match="chosen_tokens"):
+        dpo_loss(pc, pr, pc.detach(), pr.detach(), beta=0.5, sft_weight=1.0)
+
+
 def test_dpo_reference_is_a_constant_and_shapes_must_agree():
     ref = torch.tensor([-1.0], requires_grad=True)
     losses, _ = dpo_loss(torch.tensor([-1.0]), torch.tensor([-1.0]), ref, torch.tensor([-1.0]), beta=0.1)

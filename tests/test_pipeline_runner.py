@@ -108,3 +108,16 @@ def test_a_pipeline_killed_mid_stage_resumes_without_redoing_finished_stages(tmp
     with pytest.raises(ConfigError, match="stage 's2' finished with a different config"):
         from mmreason.runner import run_pipeline
         run_pipeline(changed)
+
+
+def test_stage_fingerprints_read_only_the_keys_that_differ_from_the_defaults():
+    """A stage's fingerprint is over its non-default keys, so a key the schema gains later (at its default) leaves
+    finished stages resumable, while any real change of a value still changes it."""
+    from mmreason.config import Config
+    from mmreason.config.load import load_config
+    from mmreason.runner import config_delta
+
+    assert config_delta(Config()) == "{}"
+    one = load_config(None, ["sft.steps=7", "dpo.sft_weight=0.0", "train.packing=false"])  # two keys at defaults
+    assert json.loads(config_delta(one)) == {"sft.steps": 7}
+    assert config_delta(load_config(None, ["sft.steps=8"])) != config_delta(one)

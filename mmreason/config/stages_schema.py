@@ -108,6 +108,7 @@ class SampleConfig:
 class DPOConfig:
     steps: int = 0                     # DPO optimizer steps on preference pairs
     beta: float = 0.1                  # β: strength of the implicit KL to the reference (the starting policy)
+    sft_weight: float = 0.0            # α: + α·(mean token NLL of the chosen response) per pair (RPO); 0 = plain DPO
     batch_size: int = 16               # pairs per step
     micro_batch_size: int = 16         # pairs per forward/backward
     lr: float = 1e-5
@@ -117,6 +118,7 @@ class DPOConfig:
     def validate(self, p: str) -> None:
         _check(self.steps >= 0, f"{p}.steps", "must be >= 0")
         _check(self.beta > 0, f"{p}.beta", "must be > 0")
+        _check(self.sft_weight >= 0, f"{p}.sft_weight", "must be >= 0")
         _check(self.batch_size >= 1 and self.micro_batch_size >= 1, f"{p}.batch_size", "must be >= 1")
         _check(self.lr > 0, f"{p}.lr", "must be > 0")
 

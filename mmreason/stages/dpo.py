@@ -43,7 +43,7 @@ def run_dpo(ctx: RunContext, parts: Parts, resume_from: Path | None = None) -> N
     bar = ctx.console.task("dpo", total=d.steps, done=step)
     while step < d.steps:
         m = dpo_step(backend, ref, parts.encoder, mixture.next_batch(d.batch_size), sched, beta=d.beta,
-                     micro_batch_size=d.micro_batch_size, keep_vision_alive=vision)
+                     micro_batch_size=d.micro_batch_size, keep_vision_alive=vision, sft_weight=d.sft_weight)
         step += 1
         bar.update(step, m)
         if step % cfg.train.log_every == 0 or step == d.steps:

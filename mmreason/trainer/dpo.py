@@ -35,27 +35,32 @@ def pair_texts(samples) -> tuple[list[str], list[str]]:
     return chosen, rejected
 
 
-def sequence_logps(model, encoder, samples, texts, keep_vision_alive: bool = False) -> torch.Tensor:
-    """(B,) sums of the logprobs of each text's tokens (end-of-turn included) after its prompt."""
+def sequence_logps(model, encoder, samples, texts, keep_vision_alive: bool = False, with_counts: bool = False):
+    """(B,) sums of the logprobs of each text's tokens (end-of-turn included) after its prompt (and (B,) token
+    counts with `with_counts`)."""
     batch = sft_batch(encoder, samples, texts)
     lp, _ = response_logprobs(model, batch, image_token_id=encoder.image_token_id, merge_size=encoder.merge_size,
                               keep_vision_alive=keep_vision_alive)
-    return (lp * batch.response_mask).sum(1)
+    sums = (lp * batch.response_mask).sum(1)
+    return (sums, batch.response_mask.sum(1).float()) if with_counts else sums
 
 
-def _micro(backend, ref_model, encoder, samples, chosen, rejected, beta: float, n_total: int, vision: bool):
+def _micro(backend, ref_model, encoder, samples, chosen, rejected, beta: float, n_total: int, vision: bool,
+           sft_weight: float = 0.0):
     m = len(samples)
-    both = sequence_logps(backend.module, encoder, samples + samples, chosen + rejected, vision)
+    both, counts = sequence_logps(backend.module, encoder, samples + samples, chosen + rejected, vision,
+                                  with_counts=True)
     with torch.no_grad(), without_dropout(ref_model):
         ref = sequence_logps(ref_model, encoder, samples + samples, chosen + rejected)
-    losses, metrics = dpo_loss(both[:m], both[m:], ref[:m], ref[m:], beta)
+    losses, metrics = dpo_loss(both[:m], both[m:], ref[:m], ref[m:], beta, sft_weight=sft_weight,
+                               chosen_tokens=counts[:m])
     loss = losses.sum() / n_total
     backend.backward(loss * backend.data_parallel_size)
     return float(loss.detach()), metrics
 
 
 def dpo_step(backend, ref_model, encoder, samples, scheduler, *, beta: float, micro_batch_size: int,
-             keep_vision_alive: bool = False) -> dict:
+             keep_vision_alive: bool = False, sft_weight: float = 0.0) -> dict:
     """One optimizer step on the global batch of pair samples (this rank trains on its slice)."""
     t0 = time.perf_counter()
     world, rank = comm.world_size(), comm.rank()
@@ -71,7 +76,7 @@ def dpo_step(backend, ref_model, encoder, samples, scheduler, *, beta: float, mi
         for s in range(0, per, micro_batch_size):
             sl = slice(s, min(per, s + micro_batch_size))
             loss, m = _micro(backend, ref_model, encoder, mine[sl], chosen[sl], rejected[sl], beta, len(samples),
-                             keep_vision_alive)
+                             keep_vision_alive, sft_weight)
             total += loss
             for k, v in m.items():
                 sums[k] = sums.get(k, 0.0) + v * (sl.stop - sl.start) / per
