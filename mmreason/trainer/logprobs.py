@@ -52,17 +52,25 @@ def forward_response(model, batch: SequenceBatch, *, temperature: float = 1.0, w
         out = model(**inputs, use_cache=False, output_hidden_states=with_hidden)
     Tp = batch.prompt_len
     hidden = out.hidden_states[-1][:, Tp - 1:-1] if with_hidden else None
-    logits = out.logits[:, Tp - 1:-1].float()
+    logprobs, entropy = token_logprobs(out.logits[:, Tp - 1:-1], inputs["input_ids"][:, Tp:],
+                                       temperature=temperature, with_entropy=with_entropy)
+    return logprobs, entropy, hidden
+
+
+def token_logprobs(logits: torch.Tensor, targets: torch.Tensor, *, temperature: float = 1.0,
+                   with_entropy: bool = False) -> tuple[torch.Tensor, torch.Tensor | None]:
+    """Logprobs of `targets` (…) under `logits` (…, V) — float32 log-softmax of the temperature-scaled logits, as
+    the sampler drew them — and the entropies (no gradient) when asked; the padded and packed paths share it."""
+    logits = logits.float()
     if temperature not in (0.0, 1.0):
         logits = logits / temperature
     logp_all = torch.log_softmax(logits, dim=-1)
-    targets = inputs["input_ids"][:, Tp:]
     logprobs = logp_all.gather(-1, targets.unsqueeze(-1)).squeeze(-1)
     entropy = None
     if with_entropy:
         with torch.no_grad():
             entropy = -(logp_all.exp() * logp_all).sum(-1)
-    return logprobs, entropy, hidden
+    return logprobs, entropy
 
 
 @contextmanager

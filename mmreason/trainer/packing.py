@@ -134,16 +134,14 @@ def response_outputs(packed: PackedBatch, out, *, temperature: float = 1.0, with
                      with_hidden: bool = False):
     """(logprobs (B, Tr), entropy (B, Tr) or None, hidden (B, Tr, H) or None) from the packed forward's output,
     computed as the padded path computes them (float32 log-softmax of the temperature-scaled logits)."""
+    from .logprobs import token_logprobs  # logprobs.py imports this module
+
     idx = packed.pred_index[packed.valid]                                   # (n,)
-    logits = out.logits.reshape(-1, out.logits.shape[-1])[idx].float()      # (n, V)
-    if temperature not in (0.0, 1.0):
-        logits = logits / temperature
-    logp_all = torch.log_softmax(logits, dim=-1)
-    logprobs = logp_all.gather(-1, packed.targets[packed.valid].unsqueeze(-1)).squeeze(-1)
-    entropy = None
-    if with_entropy:
-        with torch.no_grad():
-            entropy = _unpack(-(logp_all.exp() * logp_all).sum(-1), packed.valid)
+    logits = out.logits.reshape(-1, out.logits.shape[-1])[idx]              # (n, V)
+    logprobs, entropy = token_logprobs(logits, packed.targets[packed.valid], temperature=temperature,
+                                       with_entropy=with_entropy)
+    if entropy is not None:
+        entropy = _unpack(entropy, packed.valid)
     hidden = None
     if with_hidden:
         last = out.hidden_states[-1]
