@@ -1,7 +1,7 @@
 """RL step throughput on the embedded tiny VLM (CPU): seconds per phase, generated tokens/s. Prints one JSON object.
 
     python bench/bench_rl.py [--steps 5] [--size tiny|small] [--group-size 8] [--prompts 8] [--max-new-tokens 48]
-                             [--packing] [--model DIR]
+                             [--packing] [--no-share-prompts] [--no-share-prefill] [--model DIR]
 
 `--packing` sets train.packing=true. Either way the JSON reports the padding share of the update's micro-batches in
 the padded layout (`pad_fraction_padded`) and in the packed layout train.packing builds (`pad_fraction_packed`).
@@ -28,6 +28,10 @@ def main() -> None:
     ap.add_argument("--max-new-tokens", type=int, default=48)
     ap.add_argument("--minibatches", type=int, default=2)
     ap.add_argument("--packing", action="store_true", help="train.packing=true (the update's forwards packed)")
+    ap.add_argument("--share-prompts", action=argparse.BooleanOptionalAction, default=None,
+                    help="train.share_prompts (default: the config's default)")
+    ap.add_argument("--share-prefill", action=argparse.BooleanOptionalAction, default=True,
+                    help="the hf engine's share_prefill (rollout.engine_options; default on)")
     ap.add_argument("--model", default="", help="model directory (e.g. a cold start, whose responses vary in "
                                                  "length); default: a fresh embedded model of --size")
     args = ap.parse_args()
@@ -48,7 +52,9 @@ def main() -> None:
                              f"data.train=[{{adapter: puzzles, path: '{data}'}}]",
                              f"rollout.group_size={args.group_size}", f"rollout.prompts_per_step={args.prompts}",
                              f"rollout.max_new_tokens={args.max_new_tokens}", f"train.minibatches={args.minibatches}",
-                             "train.micro_batch_size=32", f"train.packing={str(args.packing).lower()}"])
+                             "train.micro_batch_size=32", f"train.packing={str(args.packing).lower()}"]
+                      + ([] if args.share_prompts is None else [f"train.share_prompts={str(args.share_prompts).lower()}"])
+                      + [f"rollout.engine_options={{share_prefill: {str(args.share_prefill).lower()}}}"])
     pipe = Pipeline(cfg)
     pipe.setup()
     try:
@@ -62,7 +68,8 @@ def main() -> None:
     mean = lambda k: sum(r[k] for r in rows) / len(rows)  # noqa: E731
     out = {"bench": "rl_step", "size": args.size, "model": args.model or "fresh", "torch_threads": torch.get_num_threads(),
            "completions_per_step": args.group_size * args.prompts, "max_new_tokens": args.max_new_tokens,
-           "steps": args.steps, "packing": args.packing, "s_per_step": round(mean("time/step"), 4),
+           "steps": args.steps, "packing": args.packing,
+           "share_prompts": cfg.train.share_prompts, "share_prefill": args.share_prefill, "s_per_step": round(mean("time/step"), 4),
            "pad_fraction_padded": round(1 - pad["real"] / max(pad["padded"], 1), 4),
            "pad_fraction_packed": round(1 - pad["real"] / max(pad["packed"], 1), 4),
            "tokens_per_s_rollout": round(mean("tokens_per_s"), 1),

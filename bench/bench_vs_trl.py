@@ -49,8 +49,9 @@ DIFFERENCES = [
     ("prompt order: each trainer draws from the same 64 rows with its own sampler (mmreason: seeded mixture; TRL: "
     "RepeatSampler shuffle), and sampling uses different random streams, so completions and their lengths differ "
     "step by step; compare s/step and tokens/s alongside gen_tokens_per_step"),
-    ("mmreason's engine asks generate for the logits of every step (rollout logprobs, output_logits=True); TRL's "
-    "transformers path keeps none"),
+    ("mmreason's engine computes each sampled token's logprob in its decode loop (rollout logprobs) and, by default, "
+    "prefills each prompt once for its G samples (rollout.engine_options share_prefill) and runs a group's common "
+    "prompt once in the update (train.share_prompts); TRL's transformers path keeps no logprobs and runs G copies"),
     ("TRL runs the image processor twice per rollout (chat-template tokenization for generate, then processor() for "
     "the training forward) and its dataloader fetches steps_per_generation × the generation batch per optimizer "
     "step (only the first is used); images come from a datasets Image column (PNG decode in the dataloader). "
@@ -62,6 +63,12 @@ DIFFERENCES = [
     ("peak RSS is each worker's whole process: the imports each framework pulls in (TRL: accelerate, datasets' "
     "Arrow table of the rows) are included"),
 ]
+
+
+def _effective_share_prompts(flag: bool | None) -> bool:
+    from mmreason.config import load_config
+
+    return load_config(None, []).train.share_prompts if flag is None else flag
 
 
 # ---------------------------------------------------------------------------------------------- shared by workers
@@ -76,6 +83,7 @@ def _config(spec: dict, run_dir: Path):
         "rollout.top_k=0", f"optim.lr={spec['lr']}", "optim.schedule=constant", "optim.grad_clip=1.0",
         "train.minibatches=1", "train.epochs_per_batch=1", f"train.micro_batch_size={spec['micro_batch_size']}",
         f"train.steps={spec['steps'] + 1}", "train.record_rollouts_every=0", "algorithm.advantage=grpo",
+        *([] if spec.get("share_prompts") is None else [f"train.share_prompts={str(spec['share_prompts']).lower()}"]),
         "algorithm.loss=ppo_clip", "algorithm.aggregation=seq_mean_token_mean", "algorithm.kl_beta=0.0",
         "algorithm.adv_eps=1e-4", "algorithm.clip_low=0.2", "algorithm.clip_high=0.2",
         "reward.accuracy_weight=1.0", "reward.format_weight=0.5", "reward.combine=sum"])
@@ -335,6 +343,8 @@ def parse_args(argv=None):
     ap.add_argument("--lr", type=float, default=2e-4)
     ap.add_argument("--micro-batch-size", type=int, default=32)
     ap.add_argument("--seed", type=int, default=0)
+    ap.add_argument("--share-prompts", action=argparse.BooleanOptionalAction, default=None,
+                    help="mmreason's train.share_prompts (default: the config's default)")
     ap.add_argument("--markdown", action="store_true")
     ap.add_argument("--worker", choices=["mmreason", "trl"], help=argparse.SUPPRESS)
     ap.add_argument("--spec", help=argparse.SUPPRESS)
@@ -362,7 +372,7 @@ def main(argv=None) -> int:
         model, data = prepare(args, tmp)
         spec = {"model": model, "data": data, "tmp": str(tmp), "seed": args.seed, "steps": args.steps,
                 "prompts": args.prompts, "group_size": args.group_size, "max_new_tokens": args.max_new_tokens,
-                "lr": args.lr, "micro_batch_size": args.micro_batch_size}
+                "lr": args.lr, "micro_batch_size": args.micro_batch_size, "share_prompts": args.share_prompts}
         results = [run_worker(side, spec) for _ in range(args.repeats) for side in ("mmreason", "trl")]
     finally:
         shutil.rmtree(tmp, ignore_errors=True)
@@ -371,6 +381,7 @@ def main(argv=None) -> int:
     result = {"bench": "mmreason_vs_trl_grpo_step", "model": args.model or f"fresh init_model(size={args.size})",
               "size": None if args.model else args.size, "prompts": args.prompts, "group_size": args.group_size,
               "max_new_tokens": args.max_new_tokens, "lr": args.lr, "micro_batch_size": args.micro_batch_size,
+              "mmreason_share_prompts": _effective_share_prompts(args.share_prompts),
               "steps_timed": args.steps, "warmup_steps": 1, "repeats": args.repeats, "threads": 1,
               "versions": versions["mmreason"], "same_environment": versions["mmreason"] == versions["trl"],
               "runs": runs, "summary": summary(runs), "differences": DIFFERENCES}

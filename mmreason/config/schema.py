@@ -275,6 +275,7 @@ class TrainConfig:
     minibatches: int = 1               # optimizer steps per pass (ratio and clip act when > 1 in total)
     micro_batch_size: int = 16         # sequences per forward/backward (gradient accumulation)
     packing: bool = False              # update/π_old/reference forwards on each micro-batch packed without padding
+    share_prompts: bool = True         # a group's rows run their common prompt (and image) once per micro-batch
     save_every: int = 0                # checkpoint every N steps (0 = only at the end)
     keep_checkpoints: int = 2          # complete checkpoints kept
     eval_every: int = 0                # held-out evaluation every N steps (0 = only before/after)
@@ -289,6 +290,8 @@ class TrainConfig:
         _check(self.minibatches >= 1, f"{p}.minibatches", "must be >= 1")
         _check(self.micro_batch_size >= 1, f"{p}.micro_batch_size", "must be >= 1")
         _check(isinstance(self.packing, bool), f"{p}.packing", f"must be true or false, got {self.packing!r}")
+        _check(isinstance(self.share_prompts, bool), f"{p}.share_prompts",
+               f"must be true or false, got {self.share_prompts!r}")
         _check(self.keep_checkpoints >= 1, f"{p}.keep_checkpoints", "must be >= 1")
         _check(self.record_rollouts_every >= 0, f"{p}.record_rollouts_every", "must be >= 0 (0 = off)")
         _check(self.record_rollouts_max >= 1, f"{p}.record_rollouts_max", "must be >= 1")

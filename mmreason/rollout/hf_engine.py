@@ -1,4 +1,8 @@
-"""Rollouts with transformers `generate`: batched, left-padded, G samples per prompt, per-token logprobs.
+"""Rollouts with transformers models: batched, left-padded, G samples per prompt, per-token logprobs.
+
+By default (`share_prefill`) each distinct prompt is prefilled once and its G samples decode from its cache
+(`shared_decode.py`: the vision tower and the prompt's tokens run once per prompt, not once per sample); with
+stop strings, or `rollout.engine_options: {share_prefill: false}`, transformers `generate` runs on G copies.
 
 By default the engine generates with the trainer's own module, so a weight sync is free (nothing to copy);
 with `separate_weights=True` (ZeRO-3 shards the trained module) it holds a full copy that `load_weights` refreshes. Vision
@@ -18,11 +22,12 @@ from transformers import GenerationConfig
 from ..prompts import EncodedPrompt, collate_prompts
 from ..types import Completion
 from .base import ENGINES, SamplingParams
+from .shared_decode import sample_shared
 
 
 @ENGINES.register("hf")
 class HFEngine:
-    def __init__(self, policy, *, separate_weights: bool = False, batch_size: int = 64):
+    def __init__(self, policy, *, separate_weights: bool = False, batch_size: int = 64, share_prefill: bool = True):
         if separate_weights:
             from ..model import Policy
 
@@ -30,6 +35,7 @@ class HFEngine:
         self.needs_weight_sync = separate_weights
         self.policy = policy
         self.batch_size = batch_size  # sequences per generate call
+        self.share_prefill = share_prefill
         self.stop_ids = policy.stop_token_ids()
         self.banned_ids = policy.banned_token_ids()
         self.pad_id = policy.tokenizer.pad_token_id
@@ -80,6 +86,9 @@ class HFEngine:
         self.model.eval()
         self.model.generation_config = GenerationConfig()  # nothing of the checkpoint's defaults leaks in
         try:
+            if self.share_prefill and not sampling.stop:
+                self._generate_shared(prompts, sampling, out)
+                return out
             for start in range(0, len(expanded), self.batch_size):
                 chunk = expanded[start:start + self.batch_size]
                 for (i, _), c in zip(chunk, self._generate_batch([p for _, p in chunk], sampling)):
@@ -88,6 +97,16 @@ class HFEngine:
             self.model.train(was_training)
             self.model.generation_config = own_config
         return out
+
+    def _generate_shared(self, prompts: list[EncodedPrompt], sampling: SamplingParams,
+                         out: list[list[Completion]]) -> None:
+        per_call = max(1, self.batch_size // sampling.n)               # prompts per call: ≤ batch_size rows
+        for start in range(0, len(prompts), per_call):
+            chunk = prompts[start:start + per_call]
+            tokens, logprobs = sample_shared(self.model, chunk, sampling, stop_ids=self.stop_ids,
+                                             banned_ids=self.banned_ids, pad_id=self.pad_id)
+            for r in range(tokens.shape[0]):
+                out[start + r // sampling.n].append(self._completion(tokens[r], logprobs[r]))
 
     def _generate_batch(self, prompts: list[EncodedPrompt], sampling: SamplingParams) -> list[Completion]:
         device = next(self.model.parameters()).device

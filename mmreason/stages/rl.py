@@ -39,7 +39,8 @@ def _critic(cfg, parts: Parts, rows: int, vision: bool) -> Critic:
     """PPO's critic: the head just attached to the policy, or a separate value model with its own backend."""
     enc = parts.encoder
     fwd = dict(image_token_id=enc.image_token_id, merge_size=enc.merge_size, keep_vision_alive=vision,
-               temperature=cfg.rollout.temperature, packing=cfg.train.packing)
+               temperature=cfg.rollout.temperature, packing=cfg.train.packing,
+               share_prompts=cfg.train.share_prompts)
     if not cfg.critic.separate:
         return Critic(cfg, parts.policy.model, None, fwd)
     model = separate_value_model(parts.policy.model)

@@ -10,11 +10,12 @@ from ..distributed.vision_keepalive import text_only_forward
 from ..prompts import check_image_tokens, check_video_tokens
 from .batch import SequenceBatch
 from .packing import pack_batch, response_outputs, row_budget
+from .shared_prompt import shared_prompt_forward
 
 
 def response_logprobs(model, batch: SequenceBatch, *, temperature: float = 1.0, with_entropy: bool = False,
                       image_token_id: int | None = None, merge_size: int = 2, keep_vision_alive: bool = False,
-                      packing: bool = False) -> tuple[torch.Tensor, torch.Tensor | None]:
+                      packing: bool = False, share_prompts: bool = False) -> tuple[torch.Tensor, torch.Tensor | None]:
     """(B, Tr) logprobs of the response tokens (and (B, Tr) entropies when asked).
 
     The image-token count is checked before the forward. `temperature` scales logits as the sampler did.
@@ -23,17 +24,19 @@ def response_logprobs(model, batch: SequenceBatch, *, temperature: float = 1.0, 
     """
     logprobs, entropy, _ = forward_response(model, batch, temperature=temperature, with_entropy=with_entropy,
                                             image_token_id=image_token_id, merge_size=merge_size,
-                                            keep_vision_alive=keep_vision_alive, packing=packing)
+                                            keep_vision_alive=keep_vision_alive, packing=packing,
+                                            share_prompts=share_prompts)
     return logprobs, entropy
 
 
 def forward_response(model, batch: SequenceBatch, *, temperature: float = 1.0, with_entropy: bool = False,
                      with_hidden: bool = False, image_token_id: int | None = None, merge_size: int = 2,
-                     keep_vision_alive: bool = False, packing: bool = False):
+                     keep_vision_alive: bool = False, packing: bool = False, share_prompts: bool = False):
     """(logprobs (B, Tr), entropy (B, Tr) or None, hidden (B, Tr, H) or None): one forward over prompt + response;
     `hidden` is the last layer's state at the positions that predict each response token (a critic reads it).
     `packing`: the forward runs on the sequences packed without padding (train.packing; a micro-batch whose
-    sequences cannot share rows runs padded); the same outputs (0 past each response's end when packed)."""
+    sequences cannot share rows runs padded); the same outputs (0 past each response's end when packed).
+    `share_prompts`: rows holding the same prompt run it once (train.share_prompts; see shared_prompt.py)."""
     device = next(model.parameters()).device
     inputs = batch.model_inputs(device)
     if image_token_id is not None:
@@ -43,6 +46,11 @@ def forward_response(model, batch: SequenceBatch, *, temperature: float = 1.0, w
                            getattr(model.config, "video_token_id", None), merge_size, where="training batch")
     text_only = "pixel_values" not in inputs and "pixel_values_videos" not in inputs  # a video runs the tower too
     packed = pack_batch(model, batch, device, row_budget(model, inputs["input_ids"].shape[1])) if packing else None
+    if share_prompts and packed is None:
+        shared = shared_prompt_forward(model, batch, device, temperature=temperature, with_entropy=with_entropy,
+                                       with_hidden=with_hidden, lockstep=keep_vision_alive)
+        if shared is not None:
+            return shared
     if packed is not None:
         with text_only_forward(keep_vision_alive and text_only):
             out = model(**packed.inputs, use_cache=False, output_hidden_states=with_hidden)

@@ -168,7 +168,7 @@ class RLTrainer:
     def _logprob_kwargs(self) -> dict:
         return dict(temperature=self.cfg.rollout.temperature, image_token_id=self.encoder.image_token_id,
                     merge_size=self.encoder.merge_size, keep_vision_alive=self.keep_vision_alive,
-                    packing=self.cfg.train.packing)
+                    packing=self.cfg.train.packing, share_prompts=self.cfg.train.share_prompts)
 
     def _updates_per_batch(self) -> int:
         return self.cfg.train.epochs_per_batch * self.cfg.train.minibatches
@@ -231,6 +231,8 @@ class RLTrainer:
                 for mb_rows in torch.tensor_split(perm, t.minibatches):
                     if len(mb_rows) == 0:
                         continue
+                    if t.share_prompts:  # a group's rows side by side, so micro-batches share their prompts
+                        mb_rows = mb_rows.sort().values
                     mb = batch.select(mb_rows)
                     all_totals = self._global_totals(mb.response_mask)
                     totals = declared_options(self.aggregate.func, all_totals)
