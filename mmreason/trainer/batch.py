@@ -12,6 +12,7 @@ G rows of one group share its pixel tensors (no copies) and any subset of rows c
 from __future__ import annotations
 
 from dataclasses import dataclass, fields, replace
+from itertools import chain
 
 import torch
 
@@ -68,25 +69,35 @@ class RolloutBatch(SequenceBatch):
     returns: torch.Tensor | None = None           # (B, Tr) the critic's targets (GAE returns)
 
 
+def _scatter_rows(lengths: torch.Tensor, starts: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+    """(row, column) of every element of B variable-length rows laid out one after another, row b's elements at
+    columns starts[b] … starts[b] + lengths[b] − 1: one index computation instead of a Python loop per row."""
+    rows = torch.repeat_interleave(torch.arange(len(lengths)), lengths)
+    offsets = torch.cumsum(lengths, 0) - lengths                       # where each row begins in the flat list
+    cols = starts[rows] + torch.arange(int(lengths.sum())) - offsets[rows]
+    return rows, cols
+
+
 def build_sequences(prompts: list[EncodedPrompt], responses: list[list[int]], pad_id: int) -> dict:
-    """Pack prompt/response token lists into the SequenceBatch fields."""
+    """Pack prompt/response token lists into the SequenceBatch fields (prompts left-padded to Tp, responses
+    right-padded to Tr), with one scatter per field."""
     B = len(prompts)
-    Tp = max(len(p.input_ids) for p in prompts)
-    Tr = max(1, max(len(r) for r in responses))
+    p_len = torch.tensor([len(p.input_ids) for p in prompts], dtype=torch.long)
+    r_len = torch.tensor([len(r) for r in responses], dtype=torch.long)
+    Tp, Tr = int(p_len.max()), max(1, int(r_len.max()))
     input_ids = torch.full((B, Tp + Tr), pad_id, dtype=torch.long)
     attn = torch.zeros((B, Tp + Tr), dtype=torch.long)
     mm = torch.zeros((B, Tp + Tr), dtype=torch.long)
     resp_mask = torch.zeros((B, Tr), dtype=torch.float32)
-    for i, (p, r) in enumerate(zip(prompts, responses)):
-        n = len(p.input_ids)
-        input_ids[i, Tp - n:Tp] = torch.tensor(p.input_ids)
-        attn[i, Tp - n:Tp] = 1
-        if p.mm_token_type_ids is not None:
-            mm[i, Tp - n:Tp] = torch.tensor(p.mm_token_type_ids)
-        if r:
-            input_ids[i, Tp:Tp + len(r)] = torch.tensor(r)
-            attn[i, Tp:Tp + len(r)] = 1
-            resp_mask[i, :len(r)] = 1.0
+    rows, cols = _scatter_rows(p_len, Tp - p_len)
+    input_ids[rows, cols] = torch.tensor(list(chain.from_iterable(p.input_ids for p in prompts)), dtype=torch.long)
+    attn[rows, cols] = 1
+    mm_ids = [p.mm_token_type_ids or [0] * len(p.input_ids) for p in prompts]
+    mm[rows, cols] = torch.tensor(list(chain.from_iterable(mm_ids)), dtype=torch.long)
+    rows, cols = _scatter_rows(r_len, torch.full((B,), Tp, dtype=torch.long))
+    input_ids[rows, cols] = torch.tensor(list(chain.from_iterable(responses)), dtype=torch.long)
+    attn[rows, cols] = 1
+    resp_mask[rows, cols - Tp] = 1.0
     return dict(prompts=list(prompts), input_ids=input_ids, attention_mask=attn, mm_token_type_ids=mm,
                 response_mask=resp_mask, prompt_len=Tp)
 
@@ -111,6 +122,7 @@ def rollout_batch(prompts: list[EncodedPrompt], completions: list[list[Completio
     rollout_lp = None
     if all(lp is not None for lp in rows_lp):
         rollout_lp = torch.zeros_like(seq["response_mask"])
-        for i, lp in enumerate(rows_lp):
-            rollout_lp[i, :len(lp)] = torch.tensor(lp, dtype=torch.float32)
+        lengths = torch.tensor([len(lp) for lp in rows_lp], dtype=torch.long)
+        rows, cols = _scatter_rows(lengths, torch.zeros(len(rows_lp), dtype=torch.long))
+        rollout_lp[rows, cols] = torch.tensor(list(chain.from_iterable(rows_lp)), dtype=torch.float32)
     return RolloutBatch(**seq, rollout_logprobs=rollout_lp)
