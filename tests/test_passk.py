@@ -105,6 +105,9 @@ def test_evaluation_draws_k_samples_per_item_and_reports_pass_and_maj(tiny_polic
     assert res["pass@4/source/a"] == 1.0 and res["pass@4/source/b"] == 0.0
     assert res["maj@4/family/even"] == 1.0 and res["maj@4/family/odd"] == 0.0
     assert res["pass@2/difficulty/2"] == 0.0 and res["accuracy/difficulty/1"] == pytest.approx(2 / 8)
+    # answer-prior diagnostics: golds 0, 1 (source a), 5 (b); every item's samples answer 0, 1, 2, 3
+    assert res["baseline/constant/source/a"] == pytest.approx(1 / 2) and res["baseline/constant/mean"] == 1 / 3
+    assert res["answers/top_share/source/b"] == pytest.approx(1 / 4)
     greedy = evaluate(engine, enc, answer_reward, data, SamplingParams(temperature=0.0), k=4)
     assert engine.calls[-1] == 1 and greedy["samples_per_item"] == 1  # greedy: one completion whatever k is
     assert greedy["pass@1/mean"] == pytest.approx(1 / 3) and "maj@4/mean" not in greedy

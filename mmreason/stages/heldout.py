@@ -9,6 +9,7 @@ import torch
 
 from ..distributed import comm
 from ..rollout.base import SamplingParams
+from ..trainer.answer_prior import collapsed_groups
 from ..trainer.evaluate import evaluate
 from .context import Parts, RunContext
 
@@ -55,6 +56,13 @@ def evaluate_heldout(ctx: RunContext, parts: Parts, name: str, record: bool = Tr
         dt = time.perf_counter() - t0
         ctx.say(f"[eval] {name}: held-out accuracy {result_line(res)} (n={len(parts.eval_set)}, {dt:.1f}s)",
                 important=True)
+        for mode, r in res.items():
+            for label in collapsed_groups(r):
+                ctx.say(f"[eval] {name}: source '{label}' answers one answer to "
+                        f"{r[f'answers/top_share/source/{label}']:.0%} of items ({mode}) and scores "
+                        f"{r[f'accuracy/source/{label}']:.1%} against {r[f'baseline/constant/source/{label}']:.1%} for "
+                        "the best constant answer: it answers from a prior, not from its input (README: Training "
+                        "on a mixture)", important=True)
         if record:
             ctx.progress.setdefault("heldout", {})[name] = res
             ctx.save_progress()
