@@ -64,7 +64,7 @@ def shared_prompt_forward(model, batch, device, *, temperature: float = 1.0, wit
     with text_only_forward(lockstep and text_only):
         out_p = model(input_ids=distinct["input_ids"][:, :Tp], attention_mask=distinct["attention_mask"][:, :Tp],
                       mm_token_type_ids=distinct["mm_token_type_ids"][:, :Tp], position_ids=positions[:, :, :Tp],
-                      use_cache=True, output_hidden_states=with_hidden, **prompt_inputs)
+                      use_cache=True, output_hidden_states=with_hidden, logits_to_keep=1, **prompt_inputs)
     cache = getattr(out_p, "cache", None)
     if cache is None:
         cache = getattr(out_p, "past_key_values", None)
