@@ -121,3 +121,14 @@ def test_a_preallocated_cache_layer_grows_as_the_dynamic_one():
         assert all(torch.equal(a, b) for a, b in zip(want, got))
         assert buffered.get_seq_length() == plain.get_seq_length()
     assert buffered.get_seq_length() == 6
+
+
+def test_a_model_without_multimodal_rope_uses_generate(setup, monkeypatch):
+    import mmreason.rollout.hf_engine as hf_engine
+
+    policy, prompts = setup
+    called = []
+    monkeypatch.setattr(hf_engine, "rope_owner", lambda model: None)
+    monkeypatch.setattr(hf_engine, "sample_shared", lambda *a, **k: called.append(1))
+    out = make_engine("hf", policy).generate(prompts, SamplingParams(n=2, max_new_tokens=4))
+    assert called == [] and [len(g) for g in out] == [2, 2, 2]

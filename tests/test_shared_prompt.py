@@ -64,8 +64,8 @@ def test_shared_outputs_equal_the_padded_outputs(case):
     model, enc, batch, _ = case
     with torch.no_grad():
         want = forward_response(model, batch, with_entropy=True, with_hidden=True, image_token_id=enc.image_token_id)
-        got = forward_response(model, batch, with_entropy=True, with_hidden=True, image_token_id=enc.image_token_id,
-                               share_prompts=True)
+        got = shared_prompt_forward(model, batch, "cpu", with_entropy=True, with_hidden=True)
+    assert got is not None                                            # the shared path ran (no silent fallback)
     valid = batch.response_mask.bool()
     assert valid.sum() > 100
     for w, g in zip(want, got):
@@ -107,7 +107,12 @@ def test_each_distinct_prompt_and_image_runs_once(case):
 
 def _loss_and_grads(model, batch, enc, share):
     model.zero_grad(set_to_none=True)
-    lp, _, _ = forward_response(model, batch, image_token_id=enc.image_token_id, share_prompts=share)
+    if share:
+        out = shared_prompt_forward(model, batch, "cpu")
+        assert out is not None                                        # the shared path ran (no silent fallback)
+        lp = out[0]
+    else:
+        lp, _, _ = forward_response(model, batch, image_token_id=enc.image_token_id)
     gen = torch.Generator().manual_seed(0)
     old = torch.where(batch.response_mask.bool(), -7.0 + 0.1 * torch.randn(lp.shape, generator=gen), 0.0)
     adv = torch.randn(len(batch), generator=gen)
@@ -128,10 +133,16 @@ def test_loss_and_every_gradient_equal_the_padded_ones(case):
         assert torch.allclose(grads_shared[name], g, atol=ATOL, rtol=1e-4), name
 
 
-def test_batched_logprobs_with_shared_prompts_equal_the_padded_ones(case):
+def test_batched_logprobs_with_shared_prompts_equal_the_padded_ones(case, monkeypatch):
+    import mmreason.trainer.logprobs as logprobs_module
+
     model, enc, batch, _ = case
-    want = batched_logprobs(model, batch, 4, image_token_id=enc.image_token_id)
+    want = batched_logprobs(model, batch, 4, image_token_id=enc.image_token_id, share_prompts=False)
+    ran = []
+    real = logprobs_module.shared_prompt_forward
+    monkeypatch.setattr(logprobs_module, "shared_prompt_forward", lambda *a, **k: ran.append(1) or real(*a, **k))
     got = batched_logprobs(model, batch, 4, image_token_id=enc.image_token_id, share_prompts=True)
+    assert len(ran) == 3                                              # 10 rows in micro-batches of 4
     valid = batch.response_mask.bool()
     assert torch.allclose(got[valid], want[valid], atol=ATOL, rtol=0)
 
@@ -144,9 +155,25 @@ def test_gradient_checkpointing_falls_back_to_the_padded_forward(tiny_model_dir)
                          policy.processor.tokenizer.pad_token_id)
     policy.model.gradient_checkpointing_enable()
     policy.model.train()
-    assert shared_prompt_forward(policy.model, batch, "cpu") is None
-    lp, _ = batched_logprobs(policy.model, batch, 2, share_prompts=True), None
+    assert shared_prompt_forward(policy.model, batch, "cpu") is None          # training: no cache to share
+    with torch.no_grad():                                                   # no gradient: the cache is kept
+        assert shared_prompt_forward(policy.model, batch, "cpu") is not None
+    lp = batched_logprobs(policy.model, batch, 2, share_prompts=True)
     assert torch.isfinite(lp[batch.response_mask.bool()]).all()
+
+
+def test_packing_takes_precedence_and_models_without_mrope_run_padded(case, monkeypatch):
+    import mmreason.trainer.logprobs as logprobs_module
+    import mmreason.trainer.shared_prompt as shared_module
+
+    model, enc, batch, _ = case
+    ran = []
+    real = logprobs_module.shared_prompt_forward
+    monkeypatch.setattr(logprobs_module, "shared_prompt_forward", lambda *a, **k: ran.append(1) or real(*a, **k))
+    forward_response(model, batch, image_token_id=enc.image_token_id, packing=True, share_prompts=True)
+    assert ran == []                          # packing decides per micro-batch: never mixed with sharing
+    monkeypatch.setattr(shared_module, "rope_owner", lambda m: None)
+    assert shared_prompt_forward(model, batch, "cpu") is None
 
 
 def test_the_option_defaults_on_and_is_validated():

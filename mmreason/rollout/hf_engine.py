@@ -2,7 +2,8 @@
 
 By default (`share_prefill`) each distinct prompt is prefilled once and its G samples decode from its cache
 (`shared_decode.py`: the vision tower and the prompt's tokens run once per prompt, not once per sample); with
-stop strings, or `rollout.engine_options: {share_prefill: false}`, transformers `generate` runs on G copies.
+stop strings, a model without multimodal RoPE positions, or `rollout.engine_options: {share_prefill: false}`,
+transformers `generate` runs on G copies.
 
 By default the engine generates with the trainer's own module, so a weight sync is free (nothing to copy);
 with `separate_weights=True` (ZeRO-3 shards the trained module) it holds a full copy that `load_weights` refreshes. Vision
@@ -22,6 +23,7 @@ from transformers import GenerationConfig
 from ..prompts import EncodedPrompt, collate_prompts
 from ..types import Completion
 from .base import ENGINES, SamplingParams
+from ..mrope import rope_owner
 from .shared_decode import sample_shared
 
 
@@ -86,7 +88,7 @@ class HFEngine:
         self.model.eval()
         self.model.generation_config = GenerationConfig()  # nothing of the checkpoint's defaults leaks in
         try:
-            if self.share_prefill and not sampling.stop:
+            if self.share_prefill and not sampling.stop and rope_owner(self.model) is not None:
                 self._generate_shared(prompts, sampling, out)
                 return out
             for start in range(0, len(expanded), self.batch_size):
@@ -100,7 +102,7 @@ class HFEngine:
 
     def _generate_shared(self, prompts: list[EncodedPrompt], sampling: SamplingParams,
                          out: list[list[Completion]]) -> None:
-        per_call = max(1, self.batch_size // sampling.n)               # prompts per call: ≤ batch_size rows
+        per_call = max(1, self.batch_size // sampling.n)   # prompts per call: ≤ batch_size rows (one prompt at least)
         for start in range(0, len(prompts), per_call):
             chunk = prompts[start:start + per_call]
             tokens, logprobs = sample_shared(self.model, chunk, sampling, stop_ids=self.stop_ids,

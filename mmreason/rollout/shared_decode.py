@@ -17,43 +17,44 @@ from __future__ import annotations
 
 import torch
 
+from transformers.cache_utils import DynamicLayer
+
+from ..mrope import cache_kwarg, mrope_positions, output_cache
 from ..prompts import EncodedPrompt, collate_prompts
-from ..trainer.packing import _mrope_positions
-from ..trainer.shared_prompt import _cache_kwarg
 from .base import SamplingParams
 
-try:
-    from transformers.cache_utils import DynamicLayer
-except ImportError:  # transformers without per-layer caches: the dynamic cache as it is
-    DynamicLayer = None
 
+class _PreallocatedLayer(DynamicLayer):
+    """A dynamic cache layer whose keys and values are views of buffers allocated once for `capacity` tokens:
+    `update` writes the new tokens in place and returns the filled part (what the dynamic layer returns). Only
+    growing is supported: the layer's other edits (crop, reorder, batch selection) would leave the buffers behind."""
 
-if DynamicLayer is not None:
-    class _PreallocatedLayer(DynamicLayer):
-        """A dynamic cache layer whose keys and values are views of buffers allocated once for `capacity` tokens:
-        `update` writes the new tokens in place and returns the filled part (what the dynamic layer returns)."""
+    def __init__(self, keys: torch.Tensor, values: torch.Tensor, capacity: int):
+        super().__init__()
+        B, H, T, _ = keys.shape
+        self._k = keys.new_empty(B, H, capacity, keys.shape[-1])
+        self._v = values.new_empty(B, H, capacity, values.shape[-1])
+        self._k[:, :, :T], self._v[:, :, :T] = keys, values
+        self.device, self.is_initialized, self._len = keys.device, True, T
+        self.keys, self.values = self._k[:, :, :T], self._v[:, :, :T]
 
-        def __init__(self, keys: torch.Tensor, values: torch.Tensor, capacity: int):
-            super().__init__()
-            B, H, T, _ = keys.shape
-            self._k = keys.new_empty(B, H, capacity, keys.shape[-1])
-            self._v = values.new_empty(B, H, capacity, values.shape[-1])
-            self._k[:, :, :T], self._v[:, :, :T] = keys, values
-            self.device, self.is_initialized, self._len = keys.device, True, T
-            self.keys, self.values = self._k[:, :, :T], self._v[:, :, :T]
+    def update(self, key_states, value_states, *args, **kwargs):
+        end = self._len + key_states.shape[-2]
+        self._k[:, :, self._len:end], self._v[:, :, self._len:end] = key_states, value_states
+        self._len = end
+        self.keys, self.values = self._k[:, :, :end], self._v[:, :, :end]
+        return self.keys, self.values
 
-        def update(self, key_states, value_states, *args, **kwargs):
-            end = self._len + key_states.shape[-2]
-            self._k[:, :, self._len:end], self._v[:, :, self._len:end] = key_states, value_states
-            self._len = end
-            self.keys, self.values = self._k[:, :, :end], self._v[:, :, :end]
-            return self.keys, self.values
+    def _only_grows(self, *args, **kwargs):
+        raise NotImplementedError("a preallocated decode cache only grows")
+
+    crop = reset = reorder_cache = batch_select_indices = batch_repeat_interleave = _only_grows
 
 
 def preallocate(cache, capacity: int) -> None:
     """Swap the cache's plain dynamic layers for preallocated ones holding the same keys and values."""
     layers = getattr(cache, "layers", None)
-    if DynamicLayer is None or layers is None:
+    if layers is None:
         return
     for i, layer in enumerate(layers):
         if type(layer) is DynamicLayer and layer.is_initialized:
@@ -84,23 +85,23 @@ def sample_shared(model, prompts: list[EncodedPrompt], sampling: SamplingParams,
     after a row's stop token its tokens are `pad_id`. L ≤ max_new_tokens (the loop ends when every row stopped)."""
     device = next(model.parameters()).device
     batch = {k: v.to(device) for k, v in collate_prompts(prompts, pad_id).items()}
-    positions = _mrope_positions(model, batch)                          # (3, P, Tp)
+    positions = mrope_positions(model, batch)                           # (3, P, Tp)
     out = model(**batch, position_ids=positions, use_cache=True, logits_to_keep=1)
-    cache = getattr(out, "cache", None)
-    if cache is None:
-        cache = out.past_key_values
+    cache = output_cache(out)
     owner = torch.arange(len(prompts), device=device).repeat_interleave(sampling.n)
     cache.batch_select_indices(owner)
     preallocate(cache, positions.shape[-1] + sampling.max_new_tokens)
     logits = out.logits[owner, -1].float()                             # (B, V) predicts the first new token
     attention = batch["attention_mask"][owner]
-    next_pos = positions.amax(dim=(0, 2))[owner] + 1                    # (B,) the first new token's position
+    # (B,) the first new token's position: the prompt's last token (text, left padding: the last column) + 1, as
+    # the trainer's positions over the whole sequence have it (after a long video this is not the maximum + 1)
+    next_pos = positions[0, :, -1][owner] + 1
     B = len(owner)
     banned = torch.tensor(banned_ids, dtype=torch.long, device=device)
     stops = torch.tensor(stop_ids, dtype=torch.long, device=device)
     done = torch.zeros(B, dtype=torch.bool, device=device)
     tokens, logprobs = [], []
-    kwarg = _cache_kwarg(model)
+    kwarg = cache_kwarg(model)
     for step in range(sampling.max_new_tokens):
         raw = logits if sampling.greedy or sampling.temperature == 1.0 else logits / sampling.temperature
         scores = logits.index_fill(-1, banned, float("-inf")) if len(banned) else logits

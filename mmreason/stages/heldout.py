@@ -58,8 +58,8 @@ def evaluate_heldout(ctx: RunContext, parts: Parts, name: str, record: bool = Tr
                 important=True)
         for mode, r in res.items():
             for label in collapsed_groups(r):
-                ctx.say(f"[eval] {name}: source '{label}' answers one answer to "
-                        f"{r[f'answers/top_share/source/{label}']:.0%} of items ({mode}) and scores "
+                ctx.say(f"[eval] {name}: source '{label}' gives one answer in "
+                        f"{r[f'answers/top_share/source/{label}']:.0%} of its samples ({mode}) and scores "
                         f"{r[f'accuracy/source/{label}']:.1%} against {r[f'baseline/constant/source/{label}']:.1%} for "
                         "the best constant answer: it answers from a prior, not from its input (README: Training "
                         "on a mixture)", important=True)

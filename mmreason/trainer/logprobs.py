@@ -46,7 +46,7 @@ def forward_response(model, batch: SequenceBatch, *, temperature: float = 1.0, w
                            getattr(model.config, "video_token_id", None), merge_size, where="training batch")
     text_only = "pixel_values" not in inputs and "pixel_values_videos" not in inputs  # a video runs the tower too
     packed = pack_batch(model, batch, device, row_budget(model, inputs["input_ids"].shape[1])) if packing else None
-    if share_prompts and packed is None:
+    if share_prompts and not packing:  # packing decides per micro-batch; ranks in lockstep must not diverge
         shared = shared_prompt_forward(model, batch, device, temperature=temperature, with_entropy=with_entropy,
                                        with_hidden=with_hidden, lockstep=keep_vision_alive)
         if shared is not None:

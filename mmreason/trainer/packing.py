@@ -27,6 +27,7 @@ from dataclasses import dataclass
 import torch
 
 from ..errors import ModelError
+from ..mrope import mrope_positions, rope_owner
 
 
 @dataclass
@@ -39,12 +40,12 @@ class PackedBatch:
 
 
 def _rope_owner(model):
-    """The module with `get_rope_index` (Qwen2-VL family), found through whatever wraps it (PEFT, DeepSpeed)."""
-    for module in model.modules():
-        if callable(getattr(module, "get_rope_index", None)):
-            return module
-    raise ModelError("train.packing needs a model with multimodal RoPE positions (`get_rope_index`, the Qwen2-VL "
-                     "family); set train.packing=false for this model")
+    """The module with `get_rope_index`; a ModelError naming train.packing when the model has none."""
+    owner = rope_owner(model)
+    if owner is None:
+        raise ModelError("train.packing needs a model with multimodal RoPE positions (`get_rope_index`, the Qwen2-VL "
+                         "family); set train.packing=false for this model")
+    return owner
 
 
 def row_budget(model, padded_width: int) -> int | None:
@@ -72,12 +73,8 @@ def plan_rows(lengths: list[int], max_tokens: int | None = None) -> list[list[in
 
 def _mrope_positions(model, inputs: dict) -> torch.Tensor:
     """(3, B, T) multimodal RoPE positions of each padded row as a sequence alone (what the padded forward uses)."""
-    with torch.no_grad():
-        positions, _ = _rope_owner(model).get_rope_index(
-            inputs["input_ids"], mm_token_type_ids=inputs["mm_token_type_ids"],
-            image_grid_thw=inputs.get("image_grid_thw"), video_grid_thw=inputs.get("video_grid_thw"),
-            second_per_grid_ts=inputs.get("second_per_grid_ts"), attention_mask=inputs["attention_mask"])
-    return positions
+    _rope_owner(model)
+    return mrope_positions(model, inputs)
 
 
 def _pack_rows(model, inputs: dict, sizes: list[int]) -> tuple[dict, torch.Tensor, float]:

@@ -15,11 +15,10 @@ token i is predicted by the prompt's last position (i = 0) or by response positi
 
 from __future__ import annotations
 
-import inspect
-
 import torch
 
-from .packing import _mrope_positions
+from ..distributed.vision_keepalive import text_only_forward
+from ..mrope import cache_kwarg, mrope_positions, output_cache, rope_owner
 
 
 def share_plan(prompts: list, force: bool = False) -> tuple[list[int], torch.Tensor] | None:
@@ -44,10 +43,8 @@ def shared_prompt_forward(model, batch, device, *, temperature: float = 1.0, wit
     micro-batch runs the vision tower on a dummy image in its prompt forward, as the padded path does."""
     from .logprobs import token_logprobs  # logprobs.py imports this module
 
-    from ..distributed.vision_keepalive import text_only_forward
-
     plan = share_plan(batch.prompts, force=lockstep)
-    if plan is None or _checkpointing(model):
+    if plan is None or rope_owner(model) is None or (torch.is_grad_enabled() and _checkpointing(model)):
         return None
     reps, owner = plan
     owner = owner.to(device)
@@ -57,7 +54,7 @@ def shared_prompt_forward(model, batch, device, *, temperature: float = 1.0, wit
     # than its representative's gets its own positions (padding positions are never attended to nor read)
     unmasked = dict(distinct, attention_mask=torch.cat([distinct["attention_mask"][:, :Tp],
                                                         torch.ones_like(distinct["attention_mask"][:, Tp:])], 1))
-    positions = _mrope_positions(model, unmasked)               # (3, U, Tp+Tr)
+    positions = mrope_positions(model, unmasked)               # (3, U, Tp+Tr)
     prompt_inputs = {k: v for k, v in distinct.items() if k not in ("input_ids", "attention_mask",
                                                                      "mm_token_type_ids")}
     text_only = "pixel_values" not in distinct and "pixel_values_videos" not in distinct
@@ -65,17 +62,15 @@ def shared_prompt_forward(model, batch, device, *, temperature: float = 1.0, wit
         out_p = model(input_ids=distinct["input_ids"][:, :Tp], attention_mask=distinct["attention_mask"][:, :Tp],
                       mm_token_type_ids=distinct["mm_token_type_ids"][:, :Tp], position_ids=positions[:, :, :Tp],
                       use_cache=True, output_hidden_states=with_hidden, logits_to_keep=1, **prompt_inputs)
-    cache = getattr(out_p, "cache", None)
-    if cache is None:
-        cache = getattr(out_p, "past_key_values", None)
-    if cache is None:
+    cache = output_cache(out_p)
+    if cache is None or cache.get_seq_length() != Tp:   # no cache kept (e.g. checkpointing a wrapper hides)
         return None
     cache.batch_select_indices(owner)                           # one copy of its prompt's cache per row
     ids = batch.input_ids.to(device)
     out_r = model(input_ids=ids[:, Tp:], attention_mask=batch.attention_mask.to(device),
                   mm_token_type_ids=batch.mm_token_type_ids[:, Tp:].to(device),
                   position_ids=positions[:, owner, Tp:], use_cache=True, output_hidden_states=with_hidden,
-                  **{_cache_kwarg(model): cache})
+                  **{cache_kwarg(model): cache})
     logits = torch.cat([out_p.logits[owner, -1:], out_r.logits[:, :-1]], dim=1)       # (B, Tr, V)
     logprobs, entropy = token_logprobs(logits, ids[:, Tp:], temperature=temperature, with_entropy=with_entropy)
     hidden = None
@@ -91,13 +86,3 @@ def _checkpointing(model) -> bool:
             return bool(getattr(model, name))
     return False
 
-
-def _cache_kwarg(model) -> str:
-    """The forward's name for the KV cache: `cache` (transformers ≥ 5.2x) or `past_key_values` (earlier), read
-    from the first module in `model` (a PEFT or DeepSpeed wrapper passes **kwargs through) that names either."""
-    for module in model.modules():
-        params = inspect.signature(module.forward).parameters
-        for name in ("cache", "past_key_values"):
-            if name in params:
-                return name
-    return "past_key_values"
