@@ -80,3 +80,30 @@ def _register_scripted():
 
 
 _register_scripted()
+
+
+def scripted_rl_step(tmp_path, tiny_policy, overrides: list[str], words_per_prompt: int):
+    """One RL step of a copy of `tiny_policy` with the scripted engine on 8 text prompts of growing length ("please"
+    × words_per_prompt·i, then "Say a."), G=4, P=4, micro-batches of 8, β = 0.05 and a TIS cap (so π_old and the
+    reference are computed), plus `overrides`; returns the step's metrics."""
+    import copy
+
+    from mmreason.config import load_config
+    from mmreason.model import Policy
+    from mmreason.prompts import PromptEncoder
+    from mmreason.rewards import AnswerFormat
+    from mmreason.stages import Parts, RunContext, make_rl_trainer
+    from mmreason.trainer.metrics import MetricsLogger
+    from mmreason.types import Sample, user
+
+    cfg = load_config(None, [f"run.out_dir={tmp_path}", "rollout.group_size=4", "rollout.prompts_per_step=4",
+                             "rollout.max_new_tokens=48", "train.micro_batch_size=8", "train.steps=1",
+                             "algorithm.kl_beta=0.05", "algorithm.tis_cap=2.0", *overrides])
+    policy = Policy(copy.deepcopy(tiny_policy.model), tiny_policy.processor)
+    data = [Sample(id=f"q{i}", messages=[user(" ".join(["please"] * (words_per_prompt * i)) + f" Say {a}.")],
+                   answer=a, source="text") for i, a in enumerate(("0", "1", "2", "3") * 2)]
+    parts = Parts(policy=policy, answer_format=AnswerFormat(), encoder=PromptEncoder(policy.processor),
+                  reward_fn=rule_reward, engine=ScriptedEngine(policy, logprob=-1.0),
+                  train_sources=[("text", 1.0, data)])
+    trainer = make_rl_trainer(RunContext(cfg, tmp_path, MetricsLogger(None, console=False)), parts)
+    return trainer.step()

@@ -1,17 +1,16 @@
 """train.packing: the update's forward on sequences packed without padding gives the padded forward's logprobs,
 entropies, hidden states, loss and gradients, on the tiny VLM with images of different sizes and a text-only row."""
 
-import copy
 
 import pytest
 import torch
 from PIL import Image
 
-from helpers import ScriptedEngine, prompt_encoder, rule_reward
+from helpers import prompt_encoder, scripted_rl_step
 from mmreason.algorithms import AGGREGATIONS, POLICY_LOSSES
 from mmreason.config import load_config
 from mmreason.errors import ConfigError
-from mmreason.model import Policy, load_policy
+from mmreason.model import load_policy
 from mmreason.trainer.batch import sft_batch_of
 from mmreason.trainer.logprobs import batched_logprobs, forward_response
 from mmreason.trainer.packing import pack_batch, plan_rows, response_outputs, row_budget
@@ -174,23 +173,8 @@ def test_the_option_defaults_off_and_is_validated():
 
 
 def _one_step(tmp_path, tiny_policy, packing):
-    from mmreason.prompts import PromptEncoder
-    from mmreason.rewards import AnswerFormat
-    from mmreason.stages import Parts, RunContext, make_rl_trainer
-    from mmreason.trainer.metrics import MetricsLogger
-
-    cfg = load_config(None, [f"run.out_dir={tmp_path}", "rollout.group_size=4", "rollout.prompts_per_step=4",
-                             "rollout.max_new_tokens=48", "train.micro_batch_size=8", "train.steps=1",
-                             "algorithm.kl_beta=0.05", "algorithm.tis_cap=2.0", f"train.packing={packing}"])
-    policy = Policy(copy.deepcopy(tiny_policy.model), tiny_policy.processor)
     # prompts of very different lengths (no instruction), so that short sequences share rows beside long ones
-    data = [Sample(id=f"q{i}", messages=[user(" ".join(["please"] * (9 * i)) + f" Say {a}.")], answer=a,
-                   source="text") for i, a in enumerate(("0", "1", "2", "3") * 2)]
-    parts = Parts(policy=policy, answer_format=AnswerFormat(), encoder=PromptEncoder(policy.processor),
-                  reward_fn=rule_reward, engine=ScriptedEngine(policy, logprob=-1.0),
-                  train_sources=[("text", 1.0, data)])
-    trainer = make_rl_trainer(RunContext(cfg, tmp_path, MetricsLogger(None, console=False)), parts)
-    return trainer.step()
+    return scripted_rl_step(tmp_path, tiny_policy, [f"train.packing={packing}"], words_per_prompt=9)
 
 
 def test_an_rl_step_with_packing_matches_the_padded_step(tmp_path, tiny_policy, monkeypatch):
