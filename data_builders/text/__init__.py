@@ -1,3 +1,3 @@
 """Text-only families (no image): the text side of an image-text mixture; each module registers one."""
 
-from . import word_math  # noqa: F401
+from . import number_list, word_math  # noqa: F401
