@@ -107,3 +107,25 @@ def scripted_rl_step(tmp_path, tiny_policy, overrides: list[str], words_per_prom
                   train_sources=[("text", 1.0, data)])
     trainer = make_rl_trainer(RunContext(cfg, tmp_path, MetricsLogger(None, console=False)), parts)
     return trainer.step()
+
+
+def clipped_loss_and_grads(model, logprobs, response_mask):
+    """The RL loss on `logprobs` (clipped ratio against a fixed random π_old, random advantages, token mean),
+    backpropagated: the loss and every parameter's gradient, to compare two forward paths of one batch."""
+    import torch
+
+    from mmreason.algorithms import AGGREGATIONS, POLICY_LOSSES
+    gen = torch.Generator().manual_seed(0)
+    old = torch.where(response_mask.bool(), -7.0 + 0.1 * torch.randn(logprobs.shape, generator=gen), 0.0)
+    adv = torch.randn(logprobs.shape[0], generator=gen)
+    per_token, _ = POLICY_LOSSES.get("ppo_clip")(logprobs, old, adv, response_mask, clip_low=0.2, clip_high=0.2)
+    loss = AGGREGATIONS.get("token_mean")(per_token, response_mask)
+    loss.backward()
+    return loss.detach(), {n: p.grad.clone() for n, p in model.named_parameters() if p.grad is not None}
+
+
+def state_hashes(dataset_dir) -> set[str]:
+    """The `state_hash` of every row of a built dataset."""
+    import json
+    from pathlib import Path
+    return {json.loads(line)["state_hash"] for line in (Path(dataset_dir) / "data.jsonl").read_text().splitlines()}

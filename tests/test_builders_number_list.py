@@ -8,6 +8,7 @@ from collections import Counter
 import pytest
 
 from data_builders import build_dataset
+from helpers import state_hashes
 from modalities import get_adapter, load_samples
 
 
@@ -68,6 +69,5 @@ def test_count_answers_cover_their_range_evenly(tmp_path):
 def test_heldout_states_are_disjoint(built, tmp_path):
     held = build_dataset("text", tmp_path / "h", n=100, seed=5, difficulty="1-5", families=["number_list"],
                          split="heldout")
-    a = {json.loads(line)["state_hash"] for line in (built / "data.jsonl").read_text().splitlines()}
-    b = {json.loads(line)["state_hash"] for line in (held / "data.jsonl").read_text().splitlines()}
+    a, b = state_hashes(built), state_hashes(held)
     assert a and b and not a & b

@@ -6,6 +6,7 @@ import re
 import pytest
 
 from data_builders import build_dataset
+from helpers import state_hashes
 from modalities import get_adapter, load_samples
 
 
@@ -44,7 +45,5 @@ def test_every_answer_is_rederived_from_the_question(built):
 def test_heldout_states_are_disjoint(built, tmp_path):
     held = build_dataset("text", tmp_path / "h", n=40, seed=3, difficulty="2-5", families=["word_math"],
                          split="heldout")
-    import json
-    a = {json.loads(l)["state_hash"] for l in (built / "data.jsonl").read_text().splitlines()}
-    b = {json.loads(l)["state_hash"] for l in (held / "data.jsonl").read_text().splitlines()}
+    a, b = state_hashes(built), state_hashes(held)
     assert a and b and not a & b

@@ -6,8 +6,7 @@ import pytest
 import torch
 from PIL import Image
 
-from helpers import prompt_encoder, scripted_rl_step
-from mmreason.algorithms import AGGREGATIONS, POLICY_LOSSES
+from helpers import clipped_loss_and_grads, prompt_encoder, scripted_rl_step
 from mmreason.config import load_config
 from mmreason.errors import ConfigError
 from mmreason.model import load_policy
@@ -135,13 +134,7 @@ def _loss_and_grads(model, batch, enc, packing):
     """The RL loss (clipped ratio against a fixed π_old, token-mean) and every parameter's gradient."""
     model.zero_grad(set_to_none=True)
     lp, _, _ = forward_response(model, batch, image_token_id=enc.image_token_id, packing=packing)
-    gen = torch.Generator().manual_seed(0)
-    old = torch.where(batch.response_mask.bool(), -7.0 + 0.1 * torch.randn(lp.shape, generator=gen), 0.0)
-    adv = torch.randn(len(batch), generator=gen)
-    per_token, _ = POLICY_LOSSES.get("ppo_clip")(lp, old, adv, batch.response_mask, clip_low=0.2, clip_high=0.2)
-    loss = AGGREGATIONS.get("token_mean")(per_token, batch.response_mask)
-    loss.backward()
-    return loss.detach(), {n: p.grad.clone() for n, p in model.named_parameters() if p.grad is not None}
+    return clipped_loss_and_grads(model, lp, batch.response_mask)
 
 
 def test_loss_and_every_gradient_equal_the_padded_ones(case):
