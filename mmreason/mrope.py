@@ -21,11 +21,11 @@ def rope_owner(model):
     return None
 
 
-def mrope_positions(model, inputs: dict) -> torch.Tensor:
+def mrope_positions(owner, inputs: dict) -> torch.Tensor:
     """(3, B, T) multimodal RoPE positions of each row of `inputs` (input_ids, attention_mask, mm_token_type_ids,
-    vision grids) as a sequence alone: what the model computes for that padded batch."""
+    vision grids) as a sequence alone: what the model computes for that padded batch. `owner`: `rope_owner(model)`."""
     with torch.no_grad():
-        positions, _ = rope_owner(model).get_rope_index(
+        positions, _ = owner.get_rope_index(
             inputs["input_ids"], mm_token_type_ids=inputs["mm_token_type_ids"],
             image_grid_thw=inputs.get("image_grid_thw"), video_grid_thw=inputs.get("video_grid_thw"),
             second_per_grid_ts=inputs.get("second_per_grid_ts"), attention_mask=inputs["attention_mask"])

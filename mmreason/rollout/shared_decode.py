@@ -19,7 +19,7 @@ import torch
 
 from transformers.cache_utils import DynamicLayer
 
-from ..mrope import cache_kwarg, mrope_positions, output_cache
+from ..mrope import cache_kwarg, mrope_positions, output_cache, rope_owner
 from ..prompts import EncodedPrompt, collate_prompts
 from .base import SamplingParams
 
@@ -85,7 +85,7 @@ def sample_shared(model, prompts: list[EncodedPrompt], sampling: SamplingParams,
     after a row's stop token its tokens are `pad_id`. L ≤ max_new_tokens (the loop ends when every row stopped)."""
     device = next(model.parameters()).device
     batch = {k: v.to(device) for k, v in collate_prompts(prompts, pad_id).items()}
-    positions = mrope_positions(model, batch)                           # (3, P, Tp)
+    positions = mrope_positions(rope_owner(model), batch)               # (3, P, Tp)
     out = model(**batch, position_ids=positions, use_cache=True, logits_to_keep=1)
     cache = output_cache(out)
     owner = torch.arange(len(prompts), device=device).repeat_interleave(sampling.n)

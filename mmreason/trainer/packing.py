@@ -71,12 +71,6 @@ def plan_rows(lengths: list[int], max_tokens: int | None = None) -> list[list[in
     return rows
 
 
-def _mrope_positions(model, inputs: dict) -> torch.Tensor:
-    """(3, B, T) multimodal RoPE positions of each padded row as a sequence alone (what the padded forward uses)."""
-    _rope_owner(model)
-    return mrope_positions(model, inputs)
-
-
 def _pack_rows(model, inputs: dict, sizes: list[int]) -> tuple[dict, torch.Tensor, float]:
     """Pack the padded rows, consecutive groups of `sizes` rows per packed row: (model inputs, (B, T) flat index
     of each token in the packed rows, filler fraction)."""
@@ -97,7 +91,7 @@ def _pack_rows(model, inputs: dict, sizes: list[int]) -> tuple[dict, torch.Tenso
     flat_mm = torch.zeros(R * L, dtype=mm.dtype, device=device)
     text_pos, mrope = filler.clone(), filler.expand(3, -1).clone()
     flat_ids[dest], flat_mm[dest], text_pos[dest] = ids[attn], mm[attn], rank[attn]
-    mrope[:, dest] = _mrope_positions(model, inputs)[:, attn].to(mrope.dtype)
+    mrope[:, dest] = mrope_positions(_rope_owner(model), inputs)[:, attn].to(mrope.dtype)
     packed = {k: v for k, v in inputs.items() if k not in ("input_ids", "attention_mask", "mm_token_type_ids")}
     packed.update(input_ids=flat_ids.view(R, L), mm_token_type_ids=flat_mm.view(R, L),
                   position_ids=torch.cat([text_pos[None], mrope]).view(4, R, L))

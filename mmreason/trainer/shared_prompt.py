@@ -44,7 +44,8 @@ def shared_prompt_forward(model, batch, device, *, temperature: float = 1.0, wit
     from .logprobs import token_logprobs  # logprobs.py imports this module
 
     plan = share_plan(batch.prompts, force=lockstep)
-    if plan is None or rope_owner(model) is None or (torch.is_grad_enabled() and _checkpointing(model)):
+    owner_module = rope_owner(model)
+    if plan is None or owner_module is None or (torch.is_grad_enabled() and _checkpointing(model)):
         return None
     reps, owner = plan
     owner = owner.to(device)
@@ -54,7 +55,7 @@ def shared_prompt_forward(model, batch, device, *, temperature: float = 1.0, wit
     # than its representative's gets its own positions (padding positions are never attended to nor read)
     unmasked = dict(distinct, attention_mask=torch.cat([distinct["attention_mask"][:, :Tp],
                                                         torch.ones_like(distinct["attention_mask"][:, Tp:])], 1))
-    positions = mrope_positions(model, unmasked)               # (3, U, Tp+Tr)
+    positions = mrope_positions(owner_module, unmasked)        # (3, U, Tp+Tr)
     prompt_inputs = {k: v for k, v in distinct.items() if k not in ("input_ids", "attention_mask",
                                                                      "mm_token_type_ids")}
     text_only = "pixel_values" not in distinct and "pixel_values_videos" not in distinct
