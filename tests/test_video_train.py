@@ -31,6 +31,7 @@ def test_a_short_run_on_video_clips_logs_finite_metrics(tmp_path, tiny_model_dir
     run = Path(summary["run_dir"])
     for stage in ("initial", "cold_start", "rl"):
         assert 0.0 <= summary[f"heldout_accuracy/greedy/{stage}"] <= 1.0
+        assert summary["heldout"][stage]["greedy"]["vision/feature_spread"] > 0.0  # the tower's spread, every eval
     rl = [m for m in read_metrics(run / "metrics.jsonl") if m.get("phase") == "rl"]
     sft = [m for m in read_metrics(run / "metrics.jsonl") if m.get("phase") == "sft"]
     assert len(rl) == 2 and len(sft) == 2
@@ -44,13 +45,14 @@ def test_a_short_run_on_video_clips_logs_finite_metrics(tmp_path, tiny_model_dir
 
 
 @pytest.mark.slow
-@pytest.mark.xfail(strict=True, reason="measured 2026-11-30: the tiny model stays at chance on motion clips "
-                   "(cold start 23.6% greedy, 23.6% after RL; 4 directions): the video demo does not learn yet")
-def test_video_demo_rl_beats_its_cold_start(tmp_path):
+def test_video_demo_reads_the_clips_and_rl_beats_its_cold_start(tmp_path):
+    """Measured 2026-12-01 (README: Video), seeds 0-2: cold start 86-94% greedy against 30.6% for the best constant
+    answer, RL +21 to +27 points sampled, greedy -1.2 to +8.2 (already near its ceiling)."""
     r = subprocess.run([sys.executable, "-m", "mmreason", "train", "configs/video_demo.yaml",
                         f"run.out_dir={tmp_path}/demo"], cwd=ROOT, capture_output=True, text=True, timeout=1800)
     assert r.returncode == 0, r.stderr[-3000:]
     s = json.loads((tmp_path / "demo" / "summary.json").read_text())
-    for mode in ("greedy", "sampled"):
-        assert s[f"heldout_accuracy/{mode}/rl"] >= s[f"heldout_accuracy/{mode}/cold_start"] + 0.10, s
-    assert s["heldout_accuracy/greedy/cold_start"] > s["heldout_accuracy/greedy/initial"]
+    constant = s["heldout"]["cold_start"]["greedy"]["baseline/constant/mean"]
+    assert s["heldout_accuracy/greedy/cold_start"] >= constant + 0.30, s  # reads direction from the frames
+    assert s["heldout_accuracy/sampled/rl"] >= s["heldout_accuracy/sampled/cold_start"] + 0.10, s
+    assert s["heldout_accuracy/greedy/rl"] >= s["heldout_accuracy/greedy/cold_start"] - 0.03, s

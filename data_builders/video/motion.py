@@ -2,8 +2,11 @@
 
 A circle travels in a straight line at constant speed over the clip; the answer is its direction, drawn first
 (uniform over the four), so answers are balanced. At level 1 the ball goes from the centre of one cell of a 4 × 4
-grid to the centre of another one or two cells away (cells line up with the vision tower's merged patches at
-112 px, and with single patches at 56 px); from level 2 it starts anywhere and travels a random distance.
+grid to the centre of another two or three cells away (cells line up with the vision tower's merged patches at
+112 px, and with single patches at 56 px; two consecutive frames make one temporal patch, so with one cell of
+travel the two patches of a 4-frame clip differ by two thirds of a cell and the tiny model stays at chance, while
+two or three cells it reads — measured, README: Video); from level 2 it starts anywhere and travels a random
+distance.
 Difficulty adds frames, static shapes that do not move (other shapes than circles, any colour), other moving
 shapes that go other ways (level 4 up), smaller shapes; from level 2 the question names the circle by its colour
 (the only circle of that colour). The travel is at least a quarter of the frame and more than a ball's width, so
@@ -22,7 +25,7 @@ from ..puzzles import _scene as sc
 from . import _clip
 
 KNOBS = {
-    1: {"frames": 4, "static": 0, "other_movers": 0, "radius": [0.085, 0.1], "travel_cells": [1, 2]},
+    1: {"frames": 4, "static": 0, "other_movers": 0, "radius": [0.085, 0.1], "travel_cells": [2, 3]},
     2: {"frames": 4, "static": 1, "other_movers": 0, "radius": [0.08, 0.1], "travel": [0.32, 0.46]},
     3: {"frames": 6, "static": 2, "other_movers": 0, "radius": [0.07, 0.09], "travel": [0.3, 0.42]},
     4: {"frames": 8, "static": 1, "other_movers": 1, "radius": [0.06, 0.08], "travel": [0.3, 0.38]},
@@ -75,7 +78,7 @@ class Motion:
         answer = rng.choice(list(DIRECTIONS))
         r = rng.uniform(*k["radius"])
         color = rng.choice(COLOR_NAMES)
-        if "travel_cells" in k:  # level 1: from the centre of a grid cell to the centre of another, 1-2 cells away
+        if "travel_cells" in k:  # level 1: from the centre of a grid cell to the centre of another, 2-3 cells away
             cells = rng.randint(*k["travel_cells"])
             travel = cells / _clip.GRID
             start = cell_start(rng, answer, cells)

@@ -11,6 +11,7 @@ from ..distributed import comm
 from ..rollout.base import SamplingParams
 from ..trainer.answer_prior import collapsed_groups
 from ..trainer.evaluate import evaluate
+from ..trainer.vision_spread import collapsed, feature_spread
 from .context import Parts, RunContext
 
 
@@ -37,6 +38,30 @@ def result_line(res: dict) -> str:
     return ", ".join(parts)
 
 
+SPREAD_ITEMS = 16  # held-out items whose vision features measure the tower's spread
+
+
+def _check_vision(ctx: RunContext, parts: Parts, name: str, res: dict) -> None:
+    """Record the vision tower's feature spread over the first held-out items in every mode's results and say so
+    when it fell below a fifth of the run's first measurement (trainer/vision_spread.py). Not measured when ZeRO-3
+    shards the weights (rank 0 alone cannot run the tower)."""
+    from ..wiring import shards_parameters
+
+    if shards_parameters(ctx.cfg):
+        return
+    spread = feature_spread(parts.policy.model, [parts.encoder.encode(s) for s in parts.eval_set[:SPREAD_ITEMS]])
+    if spread is None:
+        return
+    for r in res.values():
+        r["vision/feature_spread"] = spread
+    first = ctx.progress.setdefault("vision_spread_first", spread)
+    if collapsed(spread, first):
+        ctx.say(f"[eval] {name}: the vision tower's output hardly depends on its input any more (feature spread "
+                f"{spread:.3f}, {first:.3f} at the first evaluation): the policy cannot read its images or clips — "
+                "freeze the tower (model.freeze_vision=true) or lower the learning rate (README: Video)",
+                important=True)
+
+
 def evaluate_heldout(ctx: RunContext, parts: Parts, name: str, record: bool = True, step: int | None = None) -> dict:
     """Greedy and/or sampled held-out results, recorded under `name` in the run's progress and metrics log when
     `record` (rank 0 evaluates, the others wait), at RL step `step` when given. Sampled evaluation draws
@@ -56,13 +81,15 @@ def evaluate_heldout(ctx: RunContext, parts: Parts, name: str, record: bool = Tr
         dt = time.perf_counter() - t0
         ctx.say(f"[eval] {name}: held-out accuracy {result_line(res)} (n={len(parts.eval_set)}, {dt:.1f}s)",
                 important=True)
+        _check_vision(ctx, parts, name, res)
         for mode, r in res.items():
             for label in collapsed_groups(r):
                 ctx.say(f"[eval] {name}: source '{label}' gives one answer in "
                         f"{r[f'answers/top_share/source/{label}']:.0%} of its samples ({mode}) and scores "
                         f"{r[f'accuracy/source/{label}']:.1%} against {r[f'baseline/constant/source/{label}']:.1%} for "
                         "the best constant answer: it answers from a prior, not from its input (README: Training "
-                        "on a mixture)", important=True)
+                        "on a mixture; for clips or images trained from scratch, also model.freeze_vision — README: "
+                        "Video)", important=True)
         if record:
             ctx.progress.setdefault("heldout", {})[name] = res
             ctx.save_progress()
