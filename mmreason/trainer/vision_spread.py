@@ -33,9 +33,10 @@ def _flat(out) -> torch.Tensor:
     return out.reshape(-1).float()
 
 
-def vision_features(model, prompt) -> tuple[tuple, torch.Tensor] | None:
-    """(grid key, flat features) of one encoded prompt's images or clips; None for a text-only prompt."""
-    owner = _feature_owner(model)
+def vision_features(model, prompt, owner=None) -> tuple[tuple, torch.Tensor] | None:
+    """(grid key, flat features) of one encoded prompt's images or clips; None for a text-only prompt. `owner`:
+    the module with the feature methods when the caller has found it already."""
+    owner = owner or _feature_owner(model)
     if owner is None:
         return None
     param = next(owner.parameters())
@@ -57,7 +58,10 @@ def vision_features(model, prompt) -> tuple[tuple, torch.Tensor] | None:
 
 def feature_spread(model, prompts) -> float | None:
     """Mean relative distance between the vision features of consecutive comparable prompts (see module doc)."""
-    feats = [f for f in (vision_features(model, p) for p in prompts) if f is not None]
+    owner = _feature_owner(model)  # one walk over the modules, not one per prompt
+    if owner is None:
+        return None
+    feats = [f for f in (vision_features(model, p, owner) for p in prompts) if f is not None]
     dists = [float((fb - fa).norm() / fa.norm().clamp_min(1e-12))
              for (ga, fa), (gb, fb) in zip(feats, feats[1:]) if ga == gb]
     return sum(dists) / len(dists) if dists else None
