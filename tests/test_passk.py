@@ -90,8 +90,10 @@ def answer_reward(requests):
 
 
 def test_evaluation_draws_k_samples_per_item_and_reports_pass_and_maj(tiny_policy):
-    data = [Sample(id="a0", messages=[user("q")], answer="0", source="a", difficulty=1, meta={"family": "even"}),
-            Sample(id="a1", messages=[user("q")], answer="1", source="a", difficulty=1, meta={"family": "odd"}),
+    data = [Sample(id="a0", messages=[user("q")], answer="0", source="a", difficulty=1,
+                   meta={"family": "even", "shortcut": 7}),
+            Sample(id="a1", messages=[user("q")], answer="1", source="a", difficulty=1,
+                   meta={"family": "odd", "shortcut": 7}),
             Sample(id="b5", messages=[user("q")], answer="5", source="b", difficulty=2, meta={"family": "odd"})]
     engine, enc = CountingEngine(tiny_policy.tokenizer), prompt_encoder(tiny_policy.processor)
     res = evaluate(engine, enc, answer_reward, data, SamplingParams(temperature=1.0, max_new_tokens=8), k=4,
@@ -108,6 +110,8 @@ def test_evaluation_draws_k_samples_per_item_and_reports_pass_and_maj(tiny_polic
     # answer-prior diagnostics: golds 0, 1 (source a), 5 (b); every item's samples answer 0, 1, 2, 3
     assert res["baseline/constant/source/a"] == pytest.approx(1 / 2) and res["baseline/constant/mean"] == 1 / 3
     assert res["answers/top_share/source/b"] == pytest.approx(1 / 4)
+    # a0 and a1 share one shortcut value with golds 0 and 1: one right at best; b carries none
+    assert res["baseline/shortcut/source/a"] == pytest.approx(1 / 2) and "baseline/shortcut/source/b" not in res
     greedy = evaluate(engine, enc, answer_reward, data, SamplingParams(temperature=0.0), k=4)
     assert engine.calls[-1] == 1 and greedy["samples_per_item"] == 1  # greedy: one completion whatever k is
     assert greedy["pass@1/mean"] == pytest.approx(1 / 3) and "maj@4/mean" not in greedy

@@ -23,6 +23,8 @@ KNOBS = {
     4: {"question": "colour + shape", "target": [1, 8], "distractors": [4, 7], "shapes": 4, "radius": [0.05, 0.07]},
     5: {"question": "colour + shape", "target": [1, 9], "distractors": [5, 7], "shapes": 4, "radius": [0.045, 0.06]},
 }
+# the partial reading a policy can answer from without telling the shapes apart (levels 2–5, which have distractors)
+SHORTCUT = "how many shapes the image holds, whatever their kind or colour"
 SHAPE_ORDER = ["circle", "square", "triangle", "star"]
 
 
@@ -61,7 +63,8 @@ class Count:
                       reasoning=reasoning, scene=objs,
                       distractors=[str(v) for v in range(max(0, lo_ans - 1), hi_ans + 2) if v != target],
                       meta={"question_type": "all" if ask is None else ("shape" if ask[1] is None else "color_shape"),
-                            "n_objects": len(objs)})
+                            "n_objects": len(objs),
+                            **({} if ask is None else {"shortcut": str(len(objs)), "shortcut_what": SHORTCUT})})
 
     @staticmethod
     def _distractor(rng: random.Random, ts: str, tc: str | None, shapes: list[str]) -> tuple[str, str]:

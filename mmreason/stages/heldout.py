@@ -9,7 +9,7 @@ import torch
 
 from ..distributed import comm
 from ..rollout.base import SamplingParams
-from ..trainer.answer_prior import collapsed_groups
+from ..trainer.answer_prior import collapsed_groups, shortcut_groups
 from ..trainer.evaluate import evaluate
 from ..trainer.vision_spread import collapsed, feature_spread
 from .context import Parts, RunContext
@@ -62,6 +62,19 @@ def _check_vision(ctx: RunContext, parts: Parts, name: str, res: dict) -> None:
                 important=True)
 
 
+def _warn_shortcuts(ctx: RunContext, parts: Parts, name: str, mode: str, r: dict, skip: list[str]) -> None:
+    """Say which sources score no better than their shortcut (`baseline/shortcut/…`) would."""
+    for label in shortcut_groups(r):
+        if label in skip:
+            continue
+        what = next((s.meta["shortcut_what"] for s in parts.eval_set if (s.source or "default") == label
+                     and s.meta.get("shortcut_what")), "the items' shortcut value")
+        ctx.say(f"[eval] {name}: source '{label}' scores {r[f'accuracy/source/{label}']:.1%} ({mode}), and answers "
+                f"that depend only on {what}, reach {r[f'baseline/shortcut/source/{label}']:.1%} at best (the best "
+                f"constant answer {r[f'baseline/constant/source/{label}']:.1%}): the policy reads part of its input, "
+                "not what the question asks (README: Training on a mixture)", important=True)
+
+
 def evaluate_heldout(ctx: RunContext, parts: Parts, name: str, record: bool = True, step: int | None = None) -> dict:
     """Greedy and/or sampled held-out results, recorded under `name` in the run's progress and metrics log when
     `record` (rank 0 evaluates, the others wait), at RL step `step` when given. Sampled evaluation draws
@@ -90,6 +103,7 @@ def evaluate_heldout(ctx: RunContext, parts: Parts, name: str, record: bool = Tr
                         "the best constant answer: it answers from a prior, not from its input (README: Training "
                         "on a mixture; for clips or images trained from scratch, also model.freeze_vision — README: "
                         "Video)", important=True)
+            _warn_shortcuts(ctx, parts, name, mode, r, skip=collapsed_groups(r))
         if record:
             ctx.progress.setdefault("heldout", {})[name] = res
             ctx.save_progress()

@@ -6,6 +6,11 @@ Per group of items (overall and per source / family / difficulty label):
                         gold answer is the group's most common one (a policy that ignores its input scores at most
                         this; RL on a source whose cold start sits at it tends to collapse onto one answer)
     answers/top_share   the share of the policy's answers (all samples) equal to its most common answer
+    baseline/shortcut   where items carry `meta["shortcut"]` (the value of a partial reading of the input that a
+                        policy could answer from without doing what the question asks, e.g. how many letters a
+                        picture holds when the question asks for one of them; `meta["shortcut_what"]` says it in
+                        words): the best accuracy any answer that depends on that value alone reaches on these
+                        items — per value, the share of its most common gold answer
 
 Answers compare as majority voting compares them (whitespace-collapsed, case-folded); no answer is no answer.
 """
@@ -30,10 +35,25 @@ def _top_share(values: Sequence[str | None]) -> tuple[str | None, float]:
     return top, count / len(values)
 
 
+def shortcut_value(meta: Mapping) -> str | None:
+    """The item's shortcut value (`meta["shortcut"]`, compared as a string); None when it has none."""
+    sc = meta.get("shortcut")
+    return None if sc is None else str(sc)
+
+
+def shortcut_accuracy(golds: Sequence[str], values: Sequence[str]) -> float:
+    """The best accuracy of an answer that is a function of the shortcut value alone (see module doc)."""
+    by_value: dict[str, list[str | None]] = defaultdict(list)
+    for gold, value in zip(golds, values):
+        by_value[value].append(_vote_key(gold))
+    return sum(Counter(g).most_common(1)[0][1] for g in by_value.values()) / len(golds)
+
+
 def answer_prior_metrics(golds: Sequence[str], answers: Sequence[Sequence[str | None]],
-                         labels: Mapping[str, Sequence[str]] | None = None) -> dict[str, float]:
+                         labels: Mapping[str, Sequence[str]] | None = None,
+                         shortcuts: Sequence[str | None] | None = None) -> dict[str, float]:
     """`golds[i]` is item i's gold answer, `answers[i]` its samples' extracted answers; `labels[kind][i]` names
-    item i's group of that kind ('' = none)."""
+    item i's group of that kind ('' = none); `shortcuts[i]` its shortcut value (None = none)."""
     groups: dict[str, list[int]] = {"": list(range(len(golds)))}
     for kind, per_item in (labels or {}).items():
         by_label: dict[str, list[int]] = defaultdict(list)
@@ -48,6 +68,10 @@ def answer_prior_metrics(golds: Sequence[str], answers: Sequence[Sequence[str | 
         name = suffix or "/mean"
         out[f"baseline/constant{name}"] = _top_share([golds[i] for i in idx])[1]
         out[f"answers/top_share{name}"] = _top_share([a for i in idx for a in answers[i]])[1]
+        with_shortcut = [i for i in idx if shortcuts is not None and shortcuts[i] is not None]
+        if with_shortcut:
+            out[f"baseline/shortcut{name}"] = shortcut_accuracy([golds[i] for i in with_shortcut],
+                                                                [shortcuts[i] for i in with_shortcut])
     return out
 
 
@@ -64,5 +88,24 @@ def collapsed_groups(metrics: Mapping[str, float], kind: str = "source") -> list
         n = metrics.get(f"items/{kind}/{label}", 0.0)
         if acc is not None and base is not None and n >= MIN_ITEMS and share >= COLLAPSE_SHARE \
                 and acc <= base + COLLAPSE_MARGIN:
+            out.append(label)
+    return sorted(out)
+
+
+def shortcut_groups(metrics: Mapping[str, float], kind: str = "source") -> list[str]:
+    """Labels of `kind` whose accuracy is no better than answering from their shortcut alone, where the shortcut
+    tells more than a constant answer does (by COLLAPSE_MARGIN): the policy reads part of its input, not what the
+    question asks."""
+    out = []
+    prefix = f"baseline/shortcut/{kind}/"
+    for key, shortcut in metrics.items():
+        if not key.startswith(prefix):
+            continue
+        label = key[len(prefix):]
+        acc = metrics.get(f"accuracy/{kind}/{label}")
+        base = metrics.get(f"baseline/constant/{kind}/{label}")
+        n = metrics.get(f"items/{kind}/{label}", 0.0)
+        if acc is not None and base is not None and n >= MIN_ITEMS and shortcut >= base + COLLAPSE_MARGIN \
+                and acc <= shortcut + COLLAPSE_MARGIN:
             out.append(label)
     return sorted(out)

@@ -1,7 +1,8 @@
 """Held-out evaluation: k completions per sample (greedy: one), scored by the training reward, summarised with the
 same metric names as training (accuracy/mean, format/mean, accuracy/source/…, accuracy/family/…,
 accuracy/difficulty/…) plus pass@1 / pass@j / maj@k per source, family and difficulty (`mmreason.trainer.passk`)
-and the answer-prior diagnostics (`baseline/constant/…`, `answers/top_share/…`: `mmreason.trainer.answer_prior`)."""
+and the answer-prior diagnostics (`baseline/constant/…`, `baseline/shortcut/…`, `answers/top_share/…`:
+`mmreason.trainer.answer_prior`)."""
 
 from __future__ import annotations
 
@@ -9,7 +10,7 @@ from typing import Callable
 
 from ..rewards import summarize_rewards
 from ..rollout.base import SamplingParams
-from .answer_prior import answer_prior_metrics
+from .answer_prior import answer_prior_metrics, shortcut_value
 from .passk import pass_metrics
 from .scored import requests_for
 
@@ -43,6 +44,7 @@ def evaluate(engine, encoder, reward_fn, samples, sampling: SamplingParams, batc
     items = [([b.accuracy for b in breakdowns[i * k:(i + 1) * k]], [b.extracted for b in breakdowns[i * k:(i + 1) * k]])
              for i in range(len(groups))]
     out.update(pass_metrics(items, _labels(samples)))
-    out.update(answer_prior_metrics([x.answer for x in samples], [ans for _, ans in items], _labels(samples)))
+    out.update(answer_prior_metrics([x.answer for x in samples], [ans for _, ans in items], _labels(samples),
+                                    [shortcut_value(x.meta) for x in samples]))
     out["samples_per_item"] = float(k)
     return out
