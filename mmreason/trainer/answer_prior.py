@@ -75,37 +75,28 @@ def answer_prior_metrics(golds: Sequence[str], answers: Sequence[Sequence[str | 
     return out
 
 
-def collapsed_groups(metrics: Mapping[str, float], kind: str = "source") -> list[str]:
-    """Labels of `kind` whose answers collapsed onto one answer at the constant baseline (see module doc)."""
-    out = []
-    prefix = f"answers/top_share/{kind}/"
-    for key, share in metrics.items():
+def _judged(metrics: Mapping[str, float], kind: str, name: str):
+    """(label, value of `name`, accuracy, constant baseline) for every label of `kind` with enough items."""
+    prefix = f"{name}/{kind}/"
+    for key, value in metrics.items():
         if not key.startswith(prefix):
             continue
         label = key[len(prefix):]
         acc = metrics.get(f"accuracy/{kind}/{label}")
         base = metrics.get(f"baseline/constant/{kind}/{label}")
-        n = metrics.get(f"items/{kind}/{label}", 0.0)
-        if acc is not None and base is not None and n >= MIN_ITEMS and share >= COLLAPSE_SHARE \
-                and acc <= base + COLLAPSE_MARGIN:
-            out.append(label)
-    return sorted(out)
+        if acc is not None and base is not None and metrics.get(f"items/{kind}/{label}", 0.0) >= MIN_ITEMS:
+            yield label, value, acc, base
+
+
+def collapsed_groups(metrics: Mapping[str, float], kind: str = "source") -> list[str]:
+    """Labels of `kind` whose answers collapsed onto one answer at the constant baseline (see module doc)."""
+    return sorted(label for label, share, acc, base in _judged(metrics, kind, "answers/top_share")
+                  if share >= COLLAPSE_SHARE and acc <= base + COLLAPSE_MARGIN)
 
 
 def shortcut_groups(metrics: Mapping[str, float], kind: str = "source") -> list[str]:
     """Labels of `kind` whose accuracy is no better than answering from their shortcut alone, where the shortcut
     tells more than a constant answer does (by COLLAPSE_MARGIN): the policy reads part of its input, not what the
     question asks."""
-    out = []
-    prefix = f"baseline/shortcut/{kind}/"
-    for key, shortcut in metrics.items():
-        if not key.startswith(prefix):
-            continue
-        label = key[len(prefix):]
-        acc = metrics.get(f"accuracy/{kind}/{label}")
-        base = metrics.get(f"baseline/constant/{kind}/{label}")
-        n = metrics.get(f"items/{kind}/{label}", 0.0)
-        if acc is not None and base is not None and n >= MIN_ITEMS and shortcut >= base + COLLAPSE_MARGIN \
-                and acc <= shortcut + COLLAPSE_MARGIN:
-            out.append(label)
-    return sorted(out)
+    return sorted(label for label, shortcut, acc, base in _judged(metrics, kind, "baseline/shortcut")
+                  if shortcut >= base + COLLAPSE_MARGIN and acc <= shortcut + COLLAPSE_MARGIN)
