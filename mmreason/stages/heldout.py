@@ -96,14 +96,15 @@ def evaluate_heldout(ctx: RunContext, parts: Parts, name: str, record: bool = Tr
                 important=True)
         _check_vision(ctx, parts, name, res)
         for mode, r in res.items():
-            for label in collapsed_groups(r):
+            collapsed_labels = collapsed_groups(r)
+            for label in collapsed_labels:
                 ctx.say(f"[eval] {name}: source '{label}' gives one answer in "
                         f"{r[f'answers/top_share/source/{label}']:.0%} of its samples ({mode}) and scores "
                         f"{r[f'accuracy/source/{label}']:.1%} against {r[f'baseline/constant/source/{label}']:.1%} for "
                         "the best constant answer: it answers from a prior, not from its input (README: Training "
                         "on a mixture; for clips or images trained from scratch, also model.freeze_vision — README: "
                         "Video)", important=True)
-            _warn_shortcuts(ctx, parts, name, mode, r, skip=collapsed_groups(r))
+            _warn_shortcuts(ctx, parts, name, mode, r, skip=collapsed_labels)
         if record:
             ctx.progress.setdefault("heldout", {})[name] = res
             ctx.save_progress()

@@ -43,10 +43,10 @@ def shortcut_value(meta: Mapping) -> str | None:
 
 def shortcut_accuracy(golds: Sequence[str], values: Sequence[str]) -> float:
     """The best accuracy of an answer that is a function of the shortcut value alone (see module doc)."""
-    by_value: dict[str, list[str | None]] = defaultdict(list)
+    by_value: dict[str, list[str]] = defaultdict(list)
     for gold, value in zip(golds, values):
-        by_value[value].append(_vote_key(gold))
-    return sum(Counter(g).most_common(1)[0][1] for g in by_value.values()) / len(golds)
+        by_value[value].append(gold)
+    return sum(_top_share(g)[1] * len(g) for g in by_value.values()) / len(golds)
 
 
 def answer_prior_metrics(golds: Sequence[str], answers: Sequence[Sequence[str | None]],
