@@ -99,7 +99,9 @@ def _with_shortcut(label, acc, base, shortcut, n=50):
 def test_shortcut_check_needs_an_informative_shortcut_and_no_better_accuracy():
     m = {**_with_shortcut("glyph", 0.33, 0.19, 0.335), **_with_shortcut("count", 0.9, 0.2, 0.4),
          **_with_shortcut("blind", 0.25, 0.25, 0.27), **_with_shortcut("few", 0.3, 0.2, 0.33, n=5),
+         **_with_shortcut("untrained", 0.0, 0.19, 0.415), **_with_shortcut("prior", 0.22, 0.19, 0.415),
          **_metrics("plain", 0.2, 0.2, 0.3)}
     # glyph: at the accuracy counting every letter gives; count reads past its shortcut; blind's shortcut tells
-    # no more than a constant answer (that is the collapse check's business); 'few' has too few items
+    # no more than a constant answer (that is the collapse check's business); 'few' has too few items; 'untrained'
+    # (0%, as before any training) and 'prior' (within 5 points of the constant answer) read nothing yet
     assert shortcut_groups(m) == ["glyph"]

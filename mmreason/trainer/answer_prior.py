@@ -95,8 +95,9 @@ def collapsed_groups(metrics: Mapping[str, float], kind: str = "source") -> list
 
 
 def shortcut_groups(metrics: Mapping[str, float], kind: str = "source") -> list[str]:
-    """Labels of `kind` whose accuracy is no better than answering from their shortcut alone, where the shortcut
-    tells more than a constant answer does (by COLLAPSE_MARGIN): the policy reads part of its input, not what the
-    question asks."""
+    """Labels of `kind` whose accuracy is above the constant answer's but no better than answering from their
+    shortcut alone, where the shortcut tells more than a constant answer does (each by COLLAPSE_MARGIN): the policy
+    reads part of its input, not what the question asks. (A policy at or below the constant answer reads nothing
+    yet: an untrained one, or one the collapse check speaks for.)"""
     return sorted(label for label, shortcut, acc, base in _judged(metrics, kind, "baseline/shortcut")
-                  if shortcut >= base + COLLAPSE_MARGIN and acc <= shortcut + COLLAPSE_MARGIN)
+                  if shortcut >= base + COLLAPSE_MARGIN and base + COLLAPSE_MARGIN < acc <= shortcut + COLLAPSE_MARGIN)
