@@ -47,6 +47,21 @@ def _validate(kind, n, seed, split, difficulty, families, image_size, format, mi
     return fams, levels
 
 
+def built_differently(out: str | os.PathLike, kind: str, n: int, seed: int = 0, split: str = "train",
+                      difficulty: str | int = "1-5", families: list[str] | str | None = None, image_size: int = 224,
+                      format: str = "jsonl") -> list[str]:
+    """How the complete build at `out` differs from this request ("n: built 500, asked 1000"; empty when it is what
+    the request would build). The generator version counts too: a newer builder may draw other items."""
+    fams, levels = _validate(kind, n, seed, split, difficulty, families, image_size, format, vis.TINY_MIN_PIXELS,
+                             vis.TINY_MAX_PIXELS)
+    m = json.loads((Path(out) / "manifest.json").read_text())
+    built = {**m["config"], "seed": m["seed"]}
+    asked = {"generator_version": GENERATOR_VERSION, "kind": kind, "families": fams, "n": n, "seed": seed,
+             "split": split, "difficulty": levels, "image_size": image_size, "format": format}
+    return [f"{key}: built {built.get(key)!r}, asked {value!r}" for key, value in asked.items()
+            if built.get(key) != value]
+
+
 def plan(n: int, families: list[str], levels: list[int]) -> list[tuple[str, int, int]]:
     """Global order of items: (family, level, stream index); families cycle fastest, then levels."""
     per = len(families) * len(levels)

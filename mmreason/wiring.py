@@ -163,15 +163,23 @@ def eval_samples(sources, n: int) -> list:
 
 
 def build_datasets(jobs) -> None:
-    """Generate the configured datasets; a directory that already holds a complete build is kept as is."""
+    """Generate the configured datasets; a directory that already holds a complete build of the same request (and
+    generator version) is kept as is, one built otherwise is an error: stale data is never trained on silently."""
     if not jobs:
         return
     import time
 
     from data_builders import build_dataset
+    from data_builders.dataset import built_differently
 
-    for job in jobs:
+    for i, job in enumerate(jobs):
         if (Path(job.out) / "manifest.json").is_file():
+            diff = built_differently(job.out, kind=job.kind, n=job.n, seed=job.seed, split=job.split,
+                                     difficulty=job.difficulty, families=list(job.families),
+                                     image_size=job.image_size, format=job.format)
+            if diff:
+                raise ConfigError(f"data.build[{i}]: '{job.out}' holds a build that differs from this one "
+                                  f"({'; '.join(diff)}): delete that directory to rebuild it, or set a new `out`")
             print(f"[build] {job.out} exists, kept", flush=True)
             continue
         t0 = time.perf_counter()

@@ -182,3 +182,29 @@ def test_state_coverage_warns_when_a_level_has_few_states(tmp_path, capsys):
                           image_size=112)
     cov = json.loads((count / "manifest.json").read_text())["state_coverage"]
     assert cov["warnings"] == [] and cov["streams"]["count"]["1"]["distinct_states"] >= 20
+
+
+def test_training_keeps_a_build_only_when_it_is_the_one_asked_for(tmp_path, capsys):
+    """`data.build` reuses a complete build of the same request; any other (n, level, generator version …) is a
+    clear error naming the job and the fields, never stale data trained on silently."""
+    from mmreason.config.schema import BuildJob
+    from mmreason.errors import ConfigError
+    from mmreason.wiring import build_datasets
+
+    out = tmp_path / "count"
+    job = BuildJob(kind="puzzles", out=str(out), n=6, seed=0, split="train", difficulty="1", families=["count"],
+                   image_size=112)
+    build_datasets([job])
+    first = (out / "data.jsonl").read_bytes()
+    build_datasets([job])
+    assert "exists, kept" in capsys.readouterr().out and (out / "data.jsonl").read_bytes() == first
+    other = BuildJob(**{**job.__dict__, "n": 8, "difficulty": "1-2"})
+    with pytest.raises(ConfigError, match=r"data.build\[0\].*n: built 6, asked 8; difficulty: built \[1\], asked "
+                                          r"\[1, 2\].*delete that directory"):
+        build_datasets([other])
+    manifest = json.loads((out / "manifest.json").read_text())
+    manifest["config"]["generator_version"] = "0.9.0"
+    (out / "manifest.json").write_text(json.dumps(manifest))
+    with pytest.raises(ConfigError, match=r"generator_version: built '0.9.0', asked '1"):
+        build_datasets([job])
+    assert (out / "data.jsonl").read_bytes() == first  # the old build is left as it was
