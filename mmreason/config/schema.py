@@ -132,7 +132,7 @@ class BuildJob:
 
 @dataclass
 class DataConfig:
-    build: list[BuildJob] = field(default_factory=list)      # datasets to generate before training (a same build already there is kept)
+    build: list[BuildJob] = field(default_factory=list)      # built before training (a same build there is kept)
     train: list[SourceConfig] = field(default_factory=list)  # training mixture
     eval: list[SourceConfig] = field(default_factory=list)   # held-out evaluation sources
     skip_bad_rows: bool = False        # skip (and count) bad rows instead of failing on the first
