@@ -17,7 +17,7 @@ from typing import Any, Protocol
 from mmreason.errors import MMReasonError
 from mmreason.registry import Registry
 
-GENERATOR_VERSION = "1.1.0"  # 1.1.0: glyph_count level 1 always asks for A
+GENERATOR_VERSION = "1.0.0"
 KINDS = ("puzzles", "ocr", "text", "video")
 SPLITS = ("train", "heldout")
 LEVELS = (1, 2, 3, 4, 5)

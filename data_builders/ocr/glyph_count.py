@@ -2,14 +2,11 @@
 letters. The answer is an integer (`integer` verifier).
 
 Level 1 is the CPU-learnable rung of reading: a 4×4 grid (one cell per merged patch of the tiny model's 112-px
-input), each cell empty or holding one large upright bold glyph, the letter A (1–6 times) or one other letter (O,
-K, X, E, H, L or T: round, diagonal like A's, or straight strokes), on white. The target is always A: a letter named
-in the question has to be matched to the glyphs, which the tiny model does not learn (with the target drawn from
-eight letters it counts every letter and stops at a third right; README: Training on a mixture), so level 1 asks to
-tell one known letter from others, K and X included. From level 2 the question names the letter (any of 23), with more distractor
-letters and more similar ones (O/Q/C/G, E/F, B/8, P/R, M/N/W), smaller glyphs, mixed fonts; then tilt, a 5×5 grid,
-a free layout with mixed case (count A and a), and at level 5 a letter pair such as "AB" counted inside rows of
-letters (near misses like "A8", "BA", "RB" do not count).
+input), each cell empty or holding one large upright bold glyph, the target letter (1–6 times) or one letter of a
+visibly different stroke class (round O / diagonal A K X / straight E H L T), on white. Levels move towards real
+reading: more distractor letters and more similar ones (O/Q/C/G, E/F, B/8, P/R, M/N/W), smaller glyphs, mixed
+fonts, tilt, a 5×5 grid, then a free layout with mixed case (count A and a), and at level 5 a letter pair such as
+"AB" counted inside rows of letters (near misses like "A8", "BA", "RB" do not count).
 
 State: what the image shows — the grid's cell contents, the free layout's letters at quantised positions, or the
 rows' letters; never the question (so asking for A or for X on one picture cannot straddle the splits) and never
@@ -54,10 +51,8 @@ KNOBS = {
         "distractor_letters": 4, "similar_letters": 4, "cap_height": [0.068, 0.078], "fonts": _F5,
         "case": "upper", "tilt": 15, "background": "busy", "noise": 8},
 }
-# level 1: the target is always LEVEL1_TARGET; its distractor is one of the other letters of the three stroke classes
-# (K and X share A's diagonal strokes)
+# level 1: letters of three stroke classes; a pair always mixes two classes (never A with X, never O with Q)
 CLASSES = ["O", "AKX", "EHLT"]
-LEVEL1_TARGET = "A"
 # letters (and digits) a reader confuses with each key at a glance: the similar distractors of levels 2–5
 SIMILAR = {"A": "R4H", "B": "8ERP", "C": "GOQ", "D": "OBP", "E": "FBH", "F": "EPT", "G": "COQ", "H": "NMK",
            "K": "XRH", "M": "NWH", "N": "MHZ", "O": "QCGD", "P": "RFB", "Q": "OGC", "R": "PBK", "S": "583",
@@ -129,7 +124,8 @@ def pick_letters(rng: random.Random, level: int) -> tuple[str, list[str]]:
     """The target letter and the level's distractor characters (similar ones first)."""
     k = KNOBS[level]
     if level == 1:
-        return LEVEL1_TARGET, [rng.choice("".join(CLASSES).replace(LEVEL1_TARGET, ""))]
+        target = rng.choice("".join(CLASSES))
+        return target, [rng.choice("".join(c for c in CLASSES if target not in c))]
     target = rng.choice(TARGETS)
     similar = rng.sample(SIMILAR[target], k["similar_letters"])
     rest = [c for c in OTHERS if c != target and c not in similar]
