@@ -47,6 +47,14 @@ def _validate(kind, n, seed, split, difficulty, families, image_size, format, mi
     return fams, levels
 
 
+def _request(kind, fams, n, split, levels, image_size, format, multiple_choice=False,
+             min_pixels=vis.TINY_MIN_PIXELS, max_pixels=vis.TINY_MAX_PIXELS) -> dict[str, Any]:
+    """The manifest's `config`: what a build was asked for (trust options aside)."""
+    return {"generator_version": GENERATOR_VERSION, "kind": kind, "families": fams, "n": n, "split": split,
+            "difficulty": levels, "image_size": image_size, "format": format,
+            "multiple_choice": bool(multiple_choice), "min_pixels": min_pixels, "max_pixels": max_pixels}
+
+
 def built_differently(out: str | os.PathLike, kind: str, n: int, seed: int = 0, split: str = "train",
                       difficulty: str | int = "1-5", families: list[str] | str | None = None, image_size: int = 224,
                       format: str = "jsonl") -> list[str]:
@@ -56,8 +64,7 @@ def built_differently(out: str | os.PathLike, kind: str, n: int, seed: int = 0, 
                              vis.TINY_MAX_PIXELS)
     m = json.loads((Path(out) / "manifest.json").read_text())
     built = {**m["config"], "seed": m["seed"]}
-    asked = {"generator_version": GENERATOR_VERSION, "kind": kind, "families": fams, "n": n, "seed": seed,
-             "split": split, "difficulty": levels, "image_size": image_size, "format": format}
+    asked = {**_request(kind, fams, n, split, levels, image_size, format), "seed": seed}
     return [f"{key}: built {built.get(key)!r}, asked {value!r}" for key, value in asked.items()
             if built.get(key) != value]
 
@@ -83,9 +90,7 @@ def build_dataset(kind: str, out: str | os.PathLike, n: int, seed: int = 0, spli
     out = Path(out)
     if (out.exists() or out.is_symlink()) and not overwrite:
         raise BuildError(f"output '{out}' already exists; pass --overwrite to replace it")
-    config = {"generator_version": GENERATOR_VERSION, "kind": kind, "families": fams, "n": n, "split": split,
-              "difficulty": levels, "image_size": image_size, "format": format,
-              "multiple_choice": bool(multiple_choice), "min_pixels": min_pixels, "max_pixels": max_pixels}
+    config = _request(kind, fams, n, split, levels, image_size, format, multiple_choice, min_pixels, max_pixels)
     if opts.active:  # only then: plain builds keep their config hash
         config["trust"] = opts.to_dict()
     config_hash = hashlib.blake2b(canonical_json(config).encode(), digest_size=8).hexdigest()
