@@ -1,8 +1,9 @@
 """The vocabulary of the data builders: a family's Puzzle, the per-item RNG, state hashes, the split rule.
 
-Every item is drawn from its own `random.Random`, seeded by a blake2b hash of (generator version, kind, family,
-split, level, stream index, seed, attempt): never the global RNG and never `seed + index`, so neighbouring seeds
-share no items. The train/heldout split is a function of the item's canonical latent state (`state_hash`), so the
+Every item is drawn from its own `random.Random`, seeded by a blake2b hash of (item stream, kind, family, split,
+level, stream index, seed, attempt): never the global RNG and never `seed + index`, so neighbouring seeds share no
+items. The item stream is not the generator version: a change to one family bumps GENERATOR_VERSION (every manifest
+records it, so a build made before is told apart) without redrawing any other family's items. The train/heldout split is a function of the item's canonical latent state (`state_hash`), so the
 two splits can never hold the same puzzle whatever seeds built them.
 """
 
@@ -17,7 +18,8 @@ from typing import Any, Protocol
 from mmreason.errors import MMReasonError
 from mmreason.registry import Registry
 
-GENERATOR_VERSION = "1.0.0"
+GENERATOR_VERSION = "1.1.0"  # 1.1.0: glyph_count level 1 always asks for A
+ITEM_STREAM = "1.0.0"  # part of every item's RNG key; change it only to redraw every family's items
 KINDS = ("puzzles", "ocr", "text", "video")
 SPLITS = ("train", "heldout")
 LEVELS = (1, 2, 3, 4, 5)
@@ -93,7 +95,7 @@ def register(cls):
 
 def item_rng(kind: str, family: str, split: str, level: int, index: int, seed: int, attempt: int) -> random.Random:
     """The item's own RNG, from a hash of everything that identifies the draw."""
-    key = repr((GENERATOR_VERSION, kind, family, split, level, index, seed, attempt)).encode()
+    key = repr((ITEM_STREAM, kind, family, split, level, index, seed, attempt)).encode()
     return random.Random(int.from_bytes(hashlib.blake2b(key, digest_size=16).digest(), "big"))
 
 
