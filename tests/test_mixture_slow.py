@@ -9,12 +9,13 @@ from pathlib import Path
 import pytest
 
 ROOT = Path(__file__).resolve().parents[1]
-SOURCES = ("count", "symmetry", "cards", "glyph_count", "number_list")
+SOURCES = ("count", "shaded_fraction", "cards", "glyph_count", "number_list")
 
 
 @pytest.mark.slow
-@pytest.mark.xfail(strict=True, reason="README 'Training on a mixture': on seed 0 RL lifts count, symmetry, cards and "
-                   "glyph_count by 5+ points but not number_list at level 3 (measured 2026-12-01)")
+@pytest.mark.xfail(strict=True, reason="README 'Training on a mixture': on seed 0 RL lifts shaded_fraction, cards, "
+                   "glyph_count and number_list by 5+ points but not count (96.0% after the cold start, 100.0 after RL), "
+                   "and overall by 9.3 (measured 2026-12-01)")
 def test_mixture_rl_lifts_every_source(tmp_path):
     out = tmp_path / "mixture"
     r = subprocess.run([sys.executable, "-m", "mmreason", "train", "configs/mixture.yaml", f"run.out_dir={out}"],
