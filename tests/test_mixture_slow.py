@@ -1,5 +1,7 @@
 """Slow tier (`pytest -m slow`): the README's mixture demo — RL must raise held-out accuracy on every source over
-its cold start, and overall, with per-source accuracies in summary.json."""
+its cold start by 5 points, and overall by 10, with per-source accuracies in summary.json (seed 0, the shipped
+command; measured 2026-12-01: count +41.8, shaded_fraction +9.2, cards +17.5, glyph_count +20.2, number_list +6.0,
+overall +18.9)."""
 
 import json
 import subprocess
@@ -13,9 +15,6 @@ SOURCES = ("count", "shaded_fraction", "cards", "glyph_count", "number_list")
 
 
 @pytest.mark.slow
-@pytest.mark.xfail(strict=True, reason="README 'Training on a mixture': on seed 0 RL lifts shaded_fraction, cards, "
-                   "glyph_count and number_list by 5+ points but not count (96.0% after the cold start, 100.0 after RL), "
-                   "and overall by 9.3 (measured 2026-12-01)")
 def test_mixture_rl_lifts_every_source(tmp_path):
     out = tmp_path / "mixture"
     r = subprocess.run([sys.executable, "-m", "mmreason", "train", "configs/mixture.yaml", f"run.out_dir={out}"],
