@@ -3,8 +3,9 @@
 Every item is drawn from its own `random.Random`, seeded by a blake2b hash of (item stream, kind, family, split,
 level, stream index, seed, attempt): never the global RNG and never `seed + index`, so neighbouring seeds share no
 items. The item stream is not the generator version: a change to one family bumps GENERATOR_VERSION (every manifest
-records it, so a build made before is told apart) without redrawing any other family's items. The train/heldout split is a function of the item's canonical latent state (`state_hash`), so the
-two splits can never hold the same puzzle whatever seeds built them.
+records it, so a build made before is told apart) without redrawing any other family's items. The train/heldout split
+is a function of the item's canonical latent state (`state_hash`), so the two splits can never hold the same puzzle
+whatever seeds built them.
 """
 
 from __future__ import annotations

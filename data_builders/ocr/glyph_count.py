@@ -1,14 +1,15 @@
 """`glyph_count` (OCR): how many times a letter appears in the image; at level 5, a two-letter string in rows of
 letters. The answer is an integer (`integer` verifier).
 
-Level 1 is the CPU-learnable rung of reading: a 4×4 grid (one cell per merged patch of the tiny model's 112-px
-input), each cell empty or holding one large upright bold glyph, the letter A (1–6 times) or one letter of another
-stroke class (round O or straight E, H, L, T), on white. The target is always A: a letter named in the question has
-to be matched to the glyphs, which the tiny model does not learn (with the target drawn from eight letters it counts
-every letter and stops at a third right; README: Training on a mixture), so level 1 asks to tell one known letter
-from others. From level 2 the question names the letter (any of 23), with more distractor letters and more similar ones (O/Q/C/G, E/F, B/8, P/R, M/N/W), smaller glyphs, mixed
-fonts, tilt, a 5×5 grid, then a free layout with mixed case (count A and a), and at level 5 a letter pair such as
-"AB" counted inside rows of letters (near misses like "A8", "BA", "RB" do not count).
+Level 1 is the CPU-learnable rung of reading: a 4×4 grid (one cell per merged patch of the tiny model's 112-px input),
+each cell empty or holding one large upright bold glyph, the letter A (1–6 times) or one letter of another stroke
+class (round O or straight E, H, L, T), on white. The target is always A: a letter named in the question has to be
+matched to the glyphs, which the tiny model does not learn (with the target drawn from eight letters it counts every
+letter and stops at a third right; README: Training on a mixture), so level 1 asks to tell one known letter from
+others. From level 2 the question names the letter (any of 23), with more distractor letters and more similar ones
+(O/Q/C/G, E/F, B/8, P/R, M/N/W), smaller glyphs, mixed fonts, tilt, a 5×5 grid, then a free layout with mixed case
+(count A and a), and at level 5 a letter pair such as "AB" counted inside rows of letters (near misses like "A8",
+"BA", "RB" do not count).
 
 State: what the image shows — the grid's cell contents, the free layout's letters at quantised positions, or the
 rows' letters; never the question (so asking for A or for X on one picture cannot straddle the splits) and never
