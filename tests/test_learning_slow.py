@@ -11,6 +11,7 @@ ROOT = Path(__file__).resolve().parents[1]
 
 
 @pytest.mark.slow
+@pytest.mark.timeout(1500)  # the run itself may take up to 1200 s; the suite's 600 s default would stop it
 def test_demo_rl_beats_its_cold_start(tmp_path):
     r = subprocess.run([sys.executable, "-m", "mmreason", "train", "configs/demo.yaml", f"run.out_dir={tmp_path}/demo"],
                        cwd=ROOT, capture_output=True, text=True, timeout=1200)

@@ -15,6 +15,7 @@ SOURCES = ("count", "shaded_fraction", "cards", "glyph_count", "number_list")
 
 
 @pytest.mark.slow
+@pytest.mark.timeout(2700)  # the run itself may take up to 2400 s; the suite's 600 s default would stop it
 def test_mixture_rl_lifts_every_source(tmp_path):
     out = tmp_path / "mixture"
     r = subprocess.run([sys.executable, "-m", "mmreason", "train", "configs/mixture.yaml", f"run.out_dir={out}"],

@@ -45,6 +45,7 @@ def test_a_short_run_on_video_clips_logs_finite_metrics(tmp_path, tiny_model_dir
 
 
 @pytest.mark.slow
+@pytest.mark.timeout(2100)  # the run itself may take up to 1800 s; the suite's 600 s default would stop it
 def test_video_demo_reads_the_clips_and_rl_beats_its_cold_start(tmp_path):
     """Measured 2026-12-01 (README: Video), seeds 0-2: cold start 86-94% greedy against 30.6% for the best constant
     answer, RL +21 to +27 points sampled, greedy -1.2 to +8.2 (already near its ceiling)."""
